@@ -1,0 +1,152 @@
+"""``mlkata``: a thin shell over functions you can call from Python."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+    return Console(stderr=stderr, highlight=False)
+
+
+def cmd_list(args) -> int:
+    from rich.table import Table
+    from . import catalog, grading
+    exercises = catalog.select(args.exercise)
+    result = grading.grade(args.submission, [e.id for e in exercises], hidden=False)
+    table = Table(title=f"mlkata exercises ({args.submission})")
+    for col in ("exercise", "area", "difficulty", "min", "points", "status"):
+        table.add_column(col)
+    for ex, res in zip(exercises, result.exercises):
+        points = sum(c.points for c, _ in grading.checks_for(ex))
+        status = {"todo": "[yellow]todo[/]", "passing": "[green]passing[/]", "failing": "[red]failing[/]"}[res.status]
+        table.add_row(ex.id, ex.area, ex.difficulty, str(ex.minutes), f"{points:g}", status)
+    _console().print(table)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from . import catalog, grading
+    ex = catalog.get(args.id)
+    res = grading.grade_exercise(ex, args.submission, hidden=False)
+    console = _console()
+    console.print(f"[bold]{ex.id}[/]: {ex.title}  ({ex.stub.relative_to(ex.root)})")
+    for r in res.results:
+        mark = "[green]✓[/]" if r.passed else ("[yellow]·[/]" if r.status == "todo" else "[red]✗[/]")
+        console.print(f" {mark} {r.title}")
+        if not r.passed:
+            console.print("     " + r.message.replace("\n", "\n     "), style="dim", markup=False)
+    hidden = [c for c, h in grading.checks_for(ex) if h]
+    if res.status == "passing":
+        console.print(f"[green]visible checks passed ({len(res.results)}/{len(res.results)})[/]; "
+                      f"the graded run checks {len(hidden)} more ({sum(c.points for c in hidden):g} points): "
+                      f"mlkata grade --exercise {ex.id}")
+        return 0
+    console.print(f"[red]{sum(r.passed for r in res.results)}/{len(res.results)} visible checks pass[/]"
+                  f" -- stuck? mlkata hint {ex.id}")
+    return 1
+
+
+def cmd_grade(args) -> int:
+    from . import grading, report
+    result = grading.grade(args.submission, args.exercise or None, jobs=args.jobs,
+                           call_timeout=args.timeout, memory_bytes=int(args.memory_gb * 2**30))
+    if args.format == "json":
+        print(json.dumps(report.gradescope(result), indent=1))
+    else:
+        report.render(_console(), result, verbose=not args.quiet)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from . import build
+    console = _console()
+    if args.check:
+        problems = build.stale()
+        for p in problems:
+            console.print(f"[red]{p}[/]")
+        if problems:
+            console.print(f"[red]{len(problems)} generated file(s) out of date[/]: run `mlkata build` "
+                          "(and edit catalog/ or graders/, never the generated files)")
+            return 1
+        console.print("[green]all generated files are up to date[/]")
+        return 0
+    written, kept = build.write(force=args.force, only=args.exercise or None)
+    for w in written:
+        console.print(f"wrote {w}")
+    for k in kept:
+        console.print(f"[yellow]kept {k}: it was edited by hand; --force overwrites it[/]")
+    console.print(f"{len(written)} file(s) written, {len(kept)} kept")
+    return 0
+
+
+def cmd_hint(args) -> int:
+    from . import catalog
+    ex = catalog.get(args.id)
+    level = max(1, min(args.level, len(ex.hints)))
+    console = _console()
+    for i, hint in enumerate(ex.hints[:level], 1):
+        console.print(f"[bold]hint {i}/{len(ex.hints)}[/] {hint}")
+    if level < len(ex.hints):
+        console.print(f"[dim]more: mlkata hint {ex.id} --level {level + 1}[/]")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mlkata", description="Auto-graded ML-interview coding exercises.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="exercises with area, points and your status")
+    s.add_argument("--submission", default="exercises", help="folder laid out like exercises/ (default: exercises)")
+    s.add_argument("--exercise", action="append", default=[], metavar="ID")
+    s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("check", help="run the visible checks of one exercise")
+    s.add_argument("id")
+    s.add_argument("--submission", default="exercises")
+    s.set_defaults(fn=cmd_check)
+
+    s = sub.add_parser("grade", help="grade a submission with the hidden graders")
+    s.add_argument("--submission", default="exercises", help="folder laid out like exercises/ (default: exercises)")
+    s.add_argument("--exercise", action="append", default=[], metavar="ID", help="repeatable; none means all")
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.add_argument("--jobs", type=int, default=None, help="exercises graded at once (default: all cores)")
+    s.add_argument("--timeout", type=float, default=20.0, help="seconds per check (default 20)")
+    s.add_argument("--memory-gb", type=float, default=4.0, help="memory cap per exercise (default 4)")
+    s.add_argument("-q", "--quiet", action="store_true", help="one line per exercise")
+    s.set_defaults(fn=cmd_grade)
+
+    s = sub.add_parser("build", help="generate stubs, tests, references and notebooks from catalog/")
+    s.add_argument("--check", action="store_true", help="fail if any generated file is stale or edited")
+    s.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
+    s.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these (repeatable)")
+    s.set_defaults(fn=cmd_build)
+
+    s = sub.add_parser("hint", help="progressive hints for an exercise")
+    s.add_argument("id")
+    s.add_argument("--level", type=int, default=1)
+    s.set_defaults(fn=cmd_hint)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .catalog import CatalogError
+    from .build import BuildError
+    args = parser().parse_args(argv)
+    if getattr(args, "submission", None) and not Path(args.submission).is_dir():
+        _console(stderr=True).print(f"[red]error:[/] submission folder {args.submission!r} does not exist")
+        return 2
+    try:
+        return args.fn(args)
+    except (CatalogError, BuildError, FileNotFoundError) as e:
+        _console(stderr=True).print(f"[red]error:[/] {e}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+"""Running checks: the learner-side call (shared by both modes) and the judge-side loop.
+
+``invoke`` is what runs beside the learner's module -- in-process for pytest, inside the
+sandboxed child for ``mlkata grade``.  ``judge`` is what runs the checks and turns their
+outcome into :class:`~mlkata.checks.CheckResult` records; it never touches the learner's
+module directly, only a *session* that answers ``call(target, args, kwargs)`` with plain data.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import importlib.util
+import os
+import sys
+import traceback
+import types
+from contextlib import contextmanager
+from typing import Any, Iterable, Protocol
+
+from . import wire
+from .checks import Check, CheckResult, Fail, Probe, StudentError
+
+
+# --------------------------------------------------------------------------------------------
+# Loading the learner's module
+# --------------------------------------------------------------------------------------------
+
+def load_module(path: str, name: str) -> types.ModuleType:
+    """Import the file at ``path`` as module ``name`` (registered in ``sys.modules``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def import_submission(path: str, name: str) -> tuple[types.ModuleType | None, dict | None]:
+    """Import the learner's file; on failure return an error record instead of raising."""
+    if not os.path.exists(path):
+        return None, _error("missing", f"no file at {path}")
+    try:
+        return load_module(path, name), None
+    except SyntaxError as e:
+        return None, _error("syntax", f"SyntaxError: {e.msg}", f"{os.path.basename(path)}, line {e.lineno}")
+    except SystemExit as e:
+        return None, _error("exited", f"your module called sys.exit({e.code!r}) while being imported")
+    except BaseException as e:  # noqa: BLE001 - any failure of the learner's import is reported
+        return None, _error("import", f"importing your module raised {type(e).__name__}: {e}",
+                            _where(e, path))
+
+
+def _error(kind: str, message: str, where: str = "") -> dict:
+    return {"__error__": {"kind": kind, "message": message[:2000], "where": where}}
+
+
+def _where(exc: BaseException, student_path: str | None) -> str:
+    """The innermost frame of the learner's file, else the innermost frame at all."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    real = os.path.realpath(student_path) if student_path else None
+    mine = [f for f in frames if real and os.path.realpath(f.filename) == real]
+    f = (mine or frames or [None])[-1]
+    if f is None:
+        return ""
+    place = "your file" if mine else os.path.basename(f.filename)
+    return f"{place}, line {f.lineno}, in {f.name}"
+
+
+# --------------------------------------------------------------------------------------------
+# Forbidden library calls: a static scan of the source and a runtime tripwire
+# --------------------------------------------------------------------------------------------
+
+def forbidden_in_source(source: str, forbidden: Iterable[str]) -> list[str]:
+    """Forbidden dotted names that the source refers to (attribute, import or string)."""
+    leaves = {name.rsplit(".", 1)[-1]: name for name in forbidden}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        hit = None
+        if isinstance(node, ast.Attribute) and node.attr in leaves:
+            hit = node.attr
+        elif isinstance(node, ast.ImportFrom):
+            hit = next((a.name for a in node.names if a.name in leaves), None)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in leaves:
+            hit = node.value
+        if hit and leaves[hit] not in found:
+            found.append(leaves[hit])
+    return found
+
+
+def _resolve(dotted: str):
+    parts = dotted.split(".")
+    obj = importlib.import_module(parts[0])
+    for p in parts[1:]:
+        obj = getattr(obj, p)
+    return obj
+
+
+@contextmanager
+def tripwire(forbidden: Iterable[str]):
+    """While active, calls of the forbidden functions (under any module alias) are recorded."""
+    calls: list[str] = []
+    patched = []
+    for dotted in forbidden:
+        try:
+            original = _resolve(dotted)
+        except (ImportError, AttributeError):
+            continue
+        root = dotted.split(".")[0]
+
+        def wrapper(*a, __original=original, __dotted=dotted, **k):
+            calls.append(__dotted)
+            return __original(*a, **k)
+
+        for mod in list(sys.modules.values()):
+            name = getattr(mod, "__name__", "") or ""
+            if not (name == root or name.startswith(root + ".")):
+                continue
+            d = getattr(mod, "__dict__", {})
+            for attr, value in list(d.items()):
+                if value is original:
+                    patched.append((mod, attr, original))
+                    setattr(mod, attr, wrapper)
+    try:
+        yield calls
+    finally:
+        for mod, attr, original in reversed(patched):
+            setattr(mod, attr, original)
+
+
+# --------------------------------------------------------------------------------------------
+# The learner-side call, shared by both modes
+# --------------------------------------------------------------------------------------------
+
+def invoke(sub: types.ModuleType, probes: dict[str, types.ModuleType], target: tuple[str, str],
+           args: tuple, kwargs: dict, forbidden: Iterable[str], student_path: str) -> dict:
+    """Run one probe or function beside the learner's module; return a plain-data record.
+
+    ``target`` is ``("probe", "<module>:<name>")`` or ``("call", "<function name>")``.
+    The record is ``{"value": ..., "forbidden": [...]}`` or ``{"__error__": {...}}``.
+    """
+    kind, name = target
+    if kind == "call":
+        fn = getattr(sub, name, None)
+        if fn is None:
+            return _error("missing", f"your module defines no `{name}`")
+        call = lambda: fn(*args, **kwargs)  # noqa: E731
+    else:
+        module_name, probe_name = name.split(":")
+        probe_obj = getattr(probes[module_name], probe_name)
+        call = lambda: probe_obj.fn(sub, *args, **kwargs)  # noqa: E731
+    with tripwire(forbidden) as calls:
+        try:
+            value = call()
+        except NotImplementedError as e:
+            return _error("not_implemented", str(e) or "raises NotImplementedError", _where(e, student_path))
+        except AttributeError as e:
+            missing = getattr(e, "obj", None) is sub
+            return _error("missing" if missing else "raised",
+                          f"your module defines no `{e.name}`" if missing else f"AttributeError: {e}",
+                          _where(e, student_path))
+        except RecursionError as e:
+            return _error("raised", f"RecursionError: {e}", _where(e, student_path))
+        except MemoryError as e:
+            return _error("memory", f"ran out of memory (MemoryError{': ' + str(e) if str(e) else ''})",
+                          _where(e, student_path))
+        except Exception as e:  # noqa: BLE001 - reported to the learner
+            message = f"{type(e).__name__}: {e}"
+            kind = "memory" if "can't allocate memory" in str(e) or "not enough memory" in str(e) else "raised"
+            return _error(kind, message, _where(e, student_path))
+    try:
+        return {"value": wire.plain(value), "forbidden": sorted(set(calls))}
+    except Exception as e:  # noqa: BLE001 - e.g. a hostile object that breaks on inspection
+        return _error("unreadable", f"returned a value that cannot be read back: {type(e).__name__}: {e}")
+
+
+def target_of(what: Probe | str) -> tuple[str, str]:
+    if isinstance(what, Probe):
+        return ("probe", f"{what.fn.__module__}:{what.name}")
+    if isinstance(what, str):
+        return ("call", what)
+    raise TypeError(f"run() takes a probe or a function name, not {type(what).__name__}")
+
+
+# --------------------------------------------------------------------------------------------
+# Sessions: how a judge reaches the learner's code
+# --------------------------------------------------------------------------------------------
+
+class Session(Protocol):
+    def call(self, target: tuple[str, str], args: tuple, kwargs: dict) -> dict: ...
+    def close(self) -> None: ...
+
+
+class LocalSession:
+    """Pytest mode: the learner's module is imported in this process."""
+
+    def __init__(self, student_path: str, module_name: str, probe_modules: Iterable[types.ModuleType],
+                 forbidden: Iterable[str] = ()):
+        self.student_path = student_path
+        self.forbidden = list(forbidden)
+        self.probes = {m.__name__: m for m in probe_modules}
+        self.sub, self.import_error = import_submission(student_path, module_name)
+
+    def call(self, target, args, kwargs):
+        if self.import_error:
+            return self.import_error
+        # Deep copies stand in for the process boundary: the learner's code may mutate its
+        # arguments without touching the judge's copies, exactly as in isolated mode.
+        record = invoke(self.sub, self.probes, target, copy.deepcopy(args), copy.deepcopy(kwargs),
+                        self.forbidden, self.student_path)
+        return wire.decode(wire.encode(record))
+
+    def close(self):
+        pass
+
+
+# --------------------------------------------------------------------------------------------
+# The judge
+# --------------------------------------------------------------------------------------------
+
+def make_runner(session: Session, forbidden_seen: list[str]):
+    """The ``run(probe_or_name, *args, **kwargs)`` handed to check functions."""
+
+    def run(what, *args, **kwargs):
+        record = session.call(target_of(what), args, kwargs)
+        if "__error__" in record:
+            err = record["__error__"]
+            raise StudentError(err["kind"], err["message"], err.get("where", ""))
+        forbidden_seen.extend(f for f in record.get("forbidden", []) if f not in forbidden_seen)
+        return record["value"]
+
+    return run
+
+
+def judge(checks: list[tuple[Check, bool]], session: Session, hint_command: str = "") -> list[CheckResult]:
+    """Run each (check, hidden) pair against ``session``; never raises for the learner's faults."""
+    results = []
+    forbidden_seen: list[str] = []
+    run = make_runner(session, forbidden_seen)
+    for chk, hidden in checks:
+        results.append(_judge_one(chk, hidden, run, hint_command))
+    if forbidden_seen:
+        message = forbidden_message(forbidden_seen)
+        for r in results:
+            r.score, r.status, r.message = 0.0, "failed", message
+    return results
+
+
+def forbidden_message(names: list[str]) -> str:
+    return (f"forbidden call: your code uses {', '.join(names)}, the library function this exercise "
+            f"asks you to write yourself -- the exercise scores 0 until it is gone")
+
+
+def _judge_one(chk: Check, hidden: bool, run, hint_command: str) -> CheckResult:
+    base = dict(name=chk.name, title=chk.title, points=chk.points, hidden=hidden)
+    try:
+        chk.fn(run)
+    except Fail as f:
+        hint = f"\n(stuck? {hint_command})" if hint_command else ""
+        return CheckResult(**base, score=0.0, status="failed", message=f"rule: {f.rule}\n{f.detail}".rstrip() + hint)
+    except StudentError as e:
+        status = "todo" if e.kind == "not_implemented" else "failed"
+        return CheckResult(**base, score=0.0, status=status, message=student_error_message(e))
+    except Exception:  # noqa: BLE001 - a bug in the check itself must not pass silently
+        return CheckResult(**base, score=0.0, status="error",
+                           message="the check itself failed (please report this):\n" + traceback.format_exc(limit=4))
+    return CheckResult(**base, score=float(chk.points), status="passed")
+
+
+_KIND_PREFIX = {
+    "not_implemented": "not implemented yet",
+    "missing": "missing",
+    "syntax": "your file does not parse",
+    "import": "your module failed to import",
+    "exited": "your code exited the process",
+    "timeout": "timed out",
+    "memory": "memory limit exceeded",
+    "crashed": "your code crashed the process",
+    "sandbox": "blocked by the grading sandbox",
+    "unreadable": "unreadable result",
+    "raised": "your code raised an exception",
+}
+
+
+def student_error_message(e: StudentError) -> str:
+    head = _KIND_PREFIX.get(e.kind, e.kind)
+    where = f" ({e.where})" if e.where else ""
+    return f"{head}: {e.message}{where}"

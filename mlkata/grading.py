@@ -1,0 +1,144 @@
+"""Grading a submission: the hidden and visible checks of each exercise, judged in this process
+against the learner's code running in a sandboxed child (see :mod:`mlkata.sandbox`).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import types
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import catalog, engine, sandbox
+from .checks import Check, CheckResult, checks_of
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    results: list[CheckResult]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.points for r in self.results)
+
+    @property
+    def status(self) -> str:
+        if all(r.status == "todo" for r in self.results):
+            return "todo"
+        return "passing" if all(r.passed for r in self.results) else "failing"
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    exercises: list[ExerciseResult]
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+
+_MODULES: dict[str, types.ModuleType] = {}
+
+
+def check_module(kind: str, ex: catalog.Exercise) -> types.ModuleType:
+    """The visible or hidden check module of ``ex``, loaded once under a stable name."""
+    name = sandbox.probe_module_name(kind, ex.id)
+    if name not in _MODULES and name in sys.modules:     # the sandbox child loaded it already
+        _MODULES[name] = sys.modules[name]
+    if name not in _MODULES:
+        path = ex.visible_checks if kind == "visible" else ex.grader
+        if not path.exists():
+            raise catalog.CatalogError(f"{ex.id}: missing {path}")
+        _MODULES[name] = engine.load_module(str(path), name)
+    return _MODULES[name]
+
+
+def checks_for(ex: catalog.Exercise, hidden: bool = True) -> list[tuple[Check, bool]]:
+    """(check, is_hidden) pairs: the visible checks, then the hidden ones."""
+    pairs = [(c, False) for c in checks_of(check_module("visible", ex))]
+    if hidden:
+        pairs += [(c, True) for c in checks_of(check_module("hidden", ex))]
+    return pairs
+
+
+def protected_paths(ex: catalog.Exercise, submission_dir: str) -> list[str]:
+    root = ex.root
+    return [str(root / d) for d in ("graders", "solutions", "catalog", "tests", "source", "release")] + \
+        [os.path.abspath(submission_dir)]
+
+
+def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = True, isolate: bool = True,
+                   call_timeout: float = sandbox.DEFAULT_CALL_TIMEOUT,
+                   memory_bytes: int = sandbox.DEFAULT_MEMORY, budget: float = 120.0,
+                   extra_protected: tuple[str, ...] = ()) -> ExerciseResult:
+    """Grade one exercise of a submission; every fault of the learner's code becomes a message."""
+    pairs = checks_for(ex, hidden)
+    student_file = str(ex.submission_file(submission_dir))
+    found = _forbidden_in_file(student_file, ex.forbidden)
+    if found:
+        message = engine.forbidden_message(found)
+        return ExerciseResult(ex.id, ex.title, [
+            CheckResult(c.name, c.title, c.points, 0.0, "failed", message, hidden=h) for c, h in pairs])
+    modules = [check_module("visible", ex)] + ([check_module("hidden", ex)] if hidden else [])
+    module_name = f"mlkata_submission__{ex.area}__{ex.name}"
+    if isolate:
+        job = sandbox.Job(student_file=student_file, module_name=module_name,
+                          probe_modules={m.__name__: m.__file__ for m in modules},
+                          forbidden=list(ex.forbidden),
+                          protected=protected_paths(ex, submission_dir) + list(extra_protected),
+                          memory_bytes=memory_bytes)
+        session = sandbox.IsolatedSession(job, call_timeout=call_timeout, budget=budget)
+    else:
+        session = engine.LocalSession(student_file, module_name, modules, ex.forbidden)
+    try:
+        results = engine.judge(pairs, session, hint_command=ex.hint_command)
+    finally:
+        session.close()
+    notes = sorted(set(getattr(session, "sandbox_log", [])))
+    return ExerciseResult(ex.id, ex.title, results, notes)
+
+
+def _forbidden_in_file(path: str, forbidden) -> list[str]:
+    if not forbidden or not os.path.exists(path):
+        return []
+    try:
+        source = Path(path).read_text(errors="replace")
+    except OSError:
+        return []
+    return engine.forbidden_in_source(source, forbidden)
+
+
+def grade(submission_dir: str | os.PathLike, exercise_ids: list[str] | None = None, *, jobs: int | None = None,
+          **options) -> SubmissionResult:
+    """Grade ``submission_dir`` (laid out like ``exercises/``) on the chosen exercises.
+
+    Exercises are graded ``jobs`` at a time (default: the machine's cores), each in its own
+    child process; the submission folder is only read.
+    """
+    submission_dir = str(submission_dir)
+    if not os.path.isdir(submission_dir):
+        raise FileNotFoundError(f"submission folder {submission_dir!r} does not exist")
+    exercises = catalog.select(exercise_ids)
+    for ex in exercises:      # load check modules up front, in this thread
+        checks_for(ex, options.get("hidden", True))
+    jobs = jobs or min(len(exercises), os.cpu_count() or 1)
+    if jobs <= 1 or not options.get("isolate", True):
+        results = [grade_exercise(ex, submission_dir, **options) for ex in exercises]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(lambda ex: grade_exercise(ex, submission_dir, **options), exercises))
+    return SubmissionResult(submission_dir, results)
+

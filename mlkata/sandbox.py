@@ -1,0 +1,337 @@
+"""Isolated sessions: the learner's code runs in a child process the judge does not trust.
+
+Design (why each piece is there):
+
+* **Fork server.**  Children are forked from a ``multiprocessing`` forkserver that has already
+  imported torch and numpy, so a child costs a fork (~10 ms here), not a torch import (~1.5 s).
+  The forkserver itself runs no tensor ops, so no intra-op thread pool is forked half-alive.
+* **Verdicts in the parent.**  The child imports the learner's module and answers probe calls
+  with plain data (see :mod:`mlkata.wire`, read back with ``torch.load(weights_only=True)``).
+  Expected values and comparisons are computed in the parent, which never imports the
+  learner's code -- so monkeypatching ``torch.allclose``, ``builtins.isinstance`` or pytest in
+  the child changes nothing, and an object whose ``__eq__`` lies cannot cross the pipe.
+* **Limits.**  The child starts a new session (a ``kill(0, ...)`` hits only itself), caps its
+  address space and file sizes with ``resource``, redirects stdout/stderr (printing
+  "10 passed" reaches nobody), and each call has a wall-clock timeout after which the parent
+  kills the child's process group.
+* **No access to answers.**  The child works in a temporary folder holding only a copy of the
+  learner's file; an audit hook (installed before the learner's import, irremovable from
+  Python) refuses opening or listing the protected folders (graders, solutions, catalog, tests,
+  the original submission), writes outside the temporary folder, subprocesses, signals to other
+  processes, sockets and ctypes.  This is a strong fence for Python code, not a kernel sandbox:
+  see the README's "What is and is not defended".
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import engine, wire
+
+DEFAULT_CALL_TIMEOUT = 20.0       # seconds for one probe call (import included in the first)
+DEFAULT_MEMORY = 4 * 2**30        # bytes of address space above what torch already maps
+
+_CTX = None
+
+
+def context():
+    """The forkserver context, with torch and numpy preloaded in the server."""
+    global _CTX
+    if _CTX is None:
+        _CTX = mp.get_context("forkserver")
+        _CTX.set_forkserver_preload(["torch", "numpy", "mlkata.sandbox", "mlkata.engine", "mlkata.checks"])
+    return _CTX
+
+
+@dataclass
+class Job:
+    """Everything a child needs, sent (pickled) from the trusted parent."""
+
+    student_file: str                       # the learner's file, original path (for messages)
+    module_name: str
+    probe_modules: dict[str, str]           # module name -> path of a check module with probes
+    forbidden: list[str] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
+    memory_bytes: int = DEFAULT_MEMORY
+
+
+# --------------------------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------------------------
+
+class IsolatedSession:
+    """A child process serving probe calls for one exercise of one submission.
+
+    If the child dies (timeout, crash, exit), the next call starts a fresh one, so one hung
+    check costs that check, not the rest of the exercise.
+    """
+
+    def __init__(self, job: Job, call_timeout: float = DEFAULT_CALL_TIMEOUT, budget: float = 120.0):
+        self.job = job
+        self.call_timeout = call_timeout
+        self.deadline = time.monotonic() + budget
+        self.workdir = tempfile.mkdtemp(prefix="mlkata-")
+        self.local_copy = os.path.join(self.workdir, os.path.basename(job.student_file))
+        if os.path.exists(job.student_file):
+            shutil.copyfile(job.student_file, self.local_copy)
+        self.proc = None
+        self.conn = None
+        self.import_error: dict | None = None
+        self.sandbox_log: list[str] = []
+
+    # A call returns a plain-data record, as engine.invoke does in-process.
+    def call(self, target, args, kwargs):
+        if self.import_error is not None:
+            return self.import_error
+        if time.monotonic() > self.deadline:
+            return engine._error("timeout", "the exercise's time budget ran out before this check")
+        if self.proc is None:
+            failure = self._start()
+            if failure is not None:
+                self.import_error = failure   # the module cannot be imported: every check fails alike
+                return failure
+        try:
+            # Plain pickle, not multiprocessing's: torch registers reducers there that pass
+            # tensors through shared memory, which the sandbox (rightly) does not allow.
+            self.conn.send_bytes(pickle.dumps((target, args, kwargs)))
+        except (BrokenPipeError, OSError):
+            return self._died("while receiving a request")
+        return self._reply()
+
+    def _start(self) -> dict | None:
+        ctx = context()
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=child_main, args=(child_conn, self.job, self.workdir,
+                                                         self.local_copy), daemon=True)
+        with _main_hidden():
+            self.proc.start()
+        child_conn.close()
+        self.conn = parent_conn
+        ready = self._reply(starting=True)
+        if "__error__" in ready:
+            self._kill()
+            return ready
+        return None
+
+    def _reply(self, starting: bool = False) -> dict:
+        timeout = max(0.0, min(self.call_timeout, self.deadline - time.monotonic()))
+        try:
+            if not self.conn.poll(timeout):
+                self._kill()
+                what = "importing your module" if starting else "this check"
+                return engine._error("timeout", f"{what} took longer than {timeout:.0f} s "
+                                                f"(an infinite loop, or far too slow)")
+            data = self.conn.recv_bytes(wire.MAX_BYTES)
+        except (EOFError, OSError):
+            return self._died("while importing your module" if starting else "during this check")
+        try:
+            record = wire.decode(data)
+        except Exception as e:  # noqa: BLE001 - whatever the child sent, it is not a valid reply
+            self._kill()
+            return engine._error("unreadable", f"the reply could not be read ({type(e).__name__})")
+        if not isinstance(record, dict) or not ("value" in record or "__error__" in record
+                                                or "ready" in record):
+            return engine._error("unreadable", "the reply was not a result record")
+        self.sandbox_log.extend(str(v) for v in record.get("sandbox", []) if isinstance(v, str))
+        return record
+
+    def _died(self, when: str) -> dict:
+        self.proc.join(timeout=5)
+        code = self.proc.exitcode
+        self._kill()
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            kind, msg = ("memory", f"the process was killed by {name} (out of memory?)") if -code == 9 \
+                else ("crashed", f"the process died from signal {name}")
+        else:
+            kind, msg = "exited", f"the process exited with code {code}"
+        return engine._error(kind, f"{msg} {when}")
+
+    def _kill(self):
+        if self.proc is not None:
+            if self.proc.is_alive():
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    self.proc.kill()
+            self.proc.join(timeout=5)
+        if self.conn is not None:
+            self.conn.close()
+        self.proc = self.conn = None
+
+    def close(self):
+        if self.proc is not None and self.proc.is_alive():
+            try:
+                self.conn.send_bytes(pickle.dumps(None))
+                self.proc.join(timeout=2)
+            except (BrokenPipeError, OSError):
+                pass
+        self._kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_hidden():
+    """Start a child without multiprocessing re-running the parent's ``__main__`` script in it.
+
+    multiprocessing re-imports the main script by path in every child (so that pickled
+    functions defined there resolve).  Our children need nothing from it, and re-running a
+    user's script -- or pytest's -- would cost time and could have side effects.
+    """
+    main = sys.modules["__main__"]
+    with _MAIN_LOCK:
+        saved = {k: main.__dict__.pop(k) for k in ("__file__", "__spec__") if k in main.__dict__}
+        main.__spec__ = None
+        try:
+            yield
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
+# --------------------------------------------------------------------------------------------
+# Child side
+# --------------------------------------------------------------------------------------------
+
+def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
+    """Entry point of the sandboxed child: import, then answer calls until told to stop."""
+    os.setsid()
+    _redirect_output(workdir)
+    _apply_limits(job.memory_bytes)
+    probes = {name: engine.load_module(path, name) for name, path in job.probe_modules.items()}
+    os.chdir(workdir)
+    sys.dont_write_bytecode = True
+    log: list[str] = []
+    _install_guard(workdir, job.protected, log)
+
+    sub, err = engine.import_submission(local_copy, job.module_name)
+    conn.send_bytes(wire.encode(err or {"ready": True, "sandbox": log[:]}))
+    if err:
+        os._exit(0)
+    while True:
+        try:
+            request = pickle.loads(conn.recv_bytes())   # from the trusted parent
+        except (EOFError, OSError):
+            break
+        if request is None:
+            break
+        target, args, kwargs = request
+        record = engine.invoke(sub, probes, target, args, kwargs, job.forbidden, local_copy)
+        if log:
+            record["sandbox"] = log[:]
+            if "__error__" in record and record["__error__"]["kind"] == "raised" \
+                    and "mlkata sandbox" in record["__error__"]["message"]:
+                record["__error__"]["kind"] = "sandbox"
+        try:
+            conn.send_bytes(wire.encode(record))
+        except Exception as e:  # noqa: BLE001 - e.g. a reply too large
+            conn.send_bytes(wire.encode(engine._error("unreadable", f"{type(e).__name__}: {e}")))
+    os._exit(0)
+
+
+def _redirect_output(workdir: str) -> None:
+    fd = os.open(os.path.join(workdir, ".output.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _apply_limits(memory_bytes: int) -> None:
+    import resource
+    with open("/proc/self/status") as f:
+        vm = next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize")), 0)
+    cap = vm + memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 2**20, 64 * 2**20))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+_DENIED_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                  "os.forkpty", "pty.spawn", "socket.connect", "socket.bind", "socket.sendto",
+                  "socket.getaddrinfo", "urllib.Request", "os.killpg", "webbrowser.open")
+_PATH_WRITE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
+                      "os.truncate", "os.symlink", "os.link", "os.utime", "shutil.rmtree", "shutil.move")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _install_guard(workdir: str, protected: list[str], log: list[str]) -> None:
+    """An audit hook fencing the learner's code in (see the module docstring)."""
+    realpath = os.path.realpath
+    workdir = realpath(workdir)
+    fences = [realpath(p) for p in protected]
+    me = os.getpid()
+    busy = [False]
+
+    def inside(path: str, root: str) -> bool:
+        return path == root or path.startswith(root.rstrip("/") + "/")
+
+    def deny(what: str):
+        message = f"mlkata sandbox: {what} is not allowed while grading"
+        log.append(message)
+        raise PermissionError(message)
+
+    def fenced(path) -> str | None:
+        if isinstance(path, int) or path is None:
+            return None
+        p = realpath(os.fsdecode(path))
+        if any(inside(p, f) for f in fences):
+            return p
+        if p.startswith("/proc/") and p.split("/")[2].isdigit() and p.split("/")[2] != str(me):
+            return p
+        return None
+
+    def writable(path) -> bool:
+        if isinstance(path, int) or path is None:
+            return True
+        p = realpath(os.fsdecode(path))
+        return inside(p, workdir) or p == "/dev/null"
+
+    def hook(event: str, args: tuple) -> None:
+        if busy[0]:
+            return
+        busy[0] = True
+        try:
+            if event == "open":
+                path, mode, flags = (tuple(args) + (None, None))[:3]
+                if fenced(path):
+                    deny(f"opening {os.fsdecode(path)}")
+                wants_write = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                    (isinstance(flags, int) and flags & _WRITE_FLAGS)
+                if wants_write and not writable(path):
+                    deny(f"writing {os.fsdecode(path)}")
+            elif event in ("os.listdir", "os.scandir", "glob.glob", "os.chdir"):
+                if args and fenced(args[0]):
+                    deny(f"{event} on {os.fsdecode(args[0])}")
+            elif event == "os.kill":
+                if args and args[0] not in (me,):
+                    deny(f"sending a signal to process {args[0]}")
+            elif event.startswith("ctypes.") and event not in ("ctypes.get_errno", "ctypes.set_errno"):
+                deny("ctypes")
+            elif event.startswith(_DENIED_EVENTS):
+                deny(event)
+            elif event in _PATH_WRITE_EVENTS:
+                for p in args:
+                    if isinstance(p, (str, bytes, os.PathLike)) and not writable(p):
+                        deny(f"{event} on {os.fsdecode(p)}")
+        finally:
+            busy[0] = False
+
+    sys.addaudithook(hook)
+
+
+def probe_module_name(kind: str, exercise_id: str) -> str:
+    """A stable, importable-looking module name for a check module, the same in both processes."""
+    return f"mlkata_{kind}__" + exercise_id.replace("/", "__")
