@@ -158,6 +158,13 @@ def plan(root: Path = catalog.ROOT, only: list[str] | None = None) -> list[tuple
     return files + _global_files(root)
 
 
+def _known_paths(root: Path) -> set[str]:
+    """Paths build generates for the whole catalog (without generating their content)."""
+    paths = {p for ex in catalog.load(root).values() for p in (ex.stub, ex.visible_test, ex.solution, ex.notebook)}
+    paths |= {p for p, _ in _global_files(root)}
+    return {str(p.relative_to(root)) for p in paths}
+
+
 # --------------------------------------------------------------------------------------------
 # Writing and checking
 # --------------------------------------------------------------------------------------------
@@ -183,7 +190,7 @@ def stale(root: Path = catalog.ROOT) -> list[str]:
         elif path.read_text() != text:
             edited = manifest.get(rel) != _sha(path.read_text())
             problems.append(f"{'edited by hand' if edited else 'stale'}: {rel}")
-    known = {str(p.relative_to(root)) for p, _ in wanted}
+    known = _known_paths(root)
     for rel in manifest:
         if rel not in known and (root / rel).exists():
             problems.append(f"orphaned (no longer generated): {rel}")
@@ -210,7 +217,7 @@ def write(root: Path = catalog.ROOT, force: bool = False, only: list[str] | None
         path.write_text(text)
         manifest[rel] = _sha(text)
         written.append(rel)
-    known = {str(p.relative_to(root)) for p, _ in (plan(root) if only else wanted)}
+    known = _known_paths(root)
     for rel in [r for r in manifest if r not in known]:
         if (root / rel).exists() and manifest[rel] == _sha((root / rel).read_text()):
             (root / rel).unlink()
