@@ -41,6 +41,9 @@ AREAS = {
 }
 
 
+AUTHORED = ("exercise.py", "meta.toml", "visible.py")
+
+
 class CatalogError(Exception):
     """The catalog itself is malformed: a missing file, an unknown id, a bad metadata record."""
 
@@ -119,8 +122,9 @@ def load(root: Path = ROOT) -> dict[str, Exercise]:
     assignment_of = {ex: name for name, a in index.get("assignments", {}).items() for ex in a["exercises"]}
     exercises = {}
     for ex_id in index["order"]:
-        if not (root / "catalog" / ex_id).is_dir():
-            continue    # listed but not written yet: `problems()` reports it, and the tests fail on it
+        if not all((root / "catalog" / ex_id / f).exists() for f in AUTHORED) or \
+                not (root / "graders" / f"{ex_id}.py").exists():
+            continue    # listed but not (fully) written yet: `problems()` reports it, and the tests fail on it
         exercises[ex_id] = _load_one(root, ex_id, assignment_of.get(ex_id, ex_id.split("/")[0]))
     return exercises
 
@@ -129,7 +133,7 @@ def problems(root: Path = ROOT) -> list[str]:
     """Inconsistencies between the index and the folders: each one fails `mlkata build --check`."""
     index = tomllib.loads((root / "catalog" / "catalog.toml").read_text())
     listed = set(index["order"])
-    found = {f"{p.parent.parent.name}/{p.parent.name}" for p in (root / "catalog").glob("*/*/meta.toml")}
+    found = {f"{p.parent.name}/{p.name}" for p in (root / "catalog").glob("*/*") if p.is_dir()}
     out = [f"listed in catalog.toml but has no folder: catalog/{i}" for i in index["order"] if i not in found]
     out += [f"has a folder but is not listed in catalog.toml: catalog/{i}" for i in sorted(found - listed)]
     if len(index["order"]) != len(listed):
@@ -138,9 +142,9 @@ def problems(root: Path = ROOT) -> list[str]:
     out += [f"assignment lists unknown exercise {e}" for e in planned if e not in listed]
     for ex_id in index["order"]:
         if ex_id in found:
-            ex = _load_one(root, ex_id, "")
-            out += [f"{ex_id}: missing {p.relative_to(root)}"
-                    for p in (ex.reference_source, ex.visible_checks, ex.grader) if not p.exists()]
+            out += [f"{ex_id}: missing catalog/{ex_id}/{f}" for f in AUTHORED if not (root / "catalog" / ex_id / f).exists()]
+            if not (root / "graders" / f"{ex_id}.py").exists():
+                out.append(f"{ex_id}: missing graders/{ex_id}.py")
     return out
 
 

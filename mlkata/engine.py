@@ -51,8 +51,13 @@ def import_submission(path: str, name: str) -> tuple[types.ModuleType | None, di
     except SystemExit as e:
         return None, _error("exited", f"your module called sys.exit({e.code!r}) while being imported")
     except BaseException as e:  # noqa: BLE001 - any failure of the learner's import is reported
+        if SANDBOX_TAG in str(e):
+            return None, _error("sandbox", str(e).split(SANDBOX_TAG, 1)[1], _where(e, path))
         return None, _error("import", f"importing your module raised {type(e).__name__}: {e}",
                             _where(e, path))
+
+
+SANDBOX_TAG = "mlkata sandbox: "
 
 
 def _error(kind: str, message: str, where: str = "") -> dict:
@@ -61,7 +66,9 @@ def _error(kind: str, message: str, where: str = "") -> dict:
 
 def _where(exc: BaseException, student_path: str | None) -> str:
     """The innermost frame of the learner's file, else the innermost frame at all."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    # lookup_lines=False: reading source lines would open the check modules' files, which the
+    # sandbox forbids once the learner's code runs (and the lines are not needed here).
+    frames = traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False)
     real = os.path.realpath(student_path) if student_path else None
     mine = [f for f in frames if real and os.path.realpath(f.filename) == real]
     f = (mine or frames or [None])[-1]
@@ -173,6 +180,8 @@ def invoke(sub: types.ModuleType, probes: dict[str, types.ModuleType], target: t
             return _error("memory", f"ran out of memory (MemoryError{': ' + str(e) if str(e) else ''})",
                           _where(e, student_path))
         except Exception as e:  # noqa: BLE001 - reported to the learner
+            if SANDBOX_TAG in str(e):
+                return _error("sandbox", str(e).split(SANDBOX_TAG, 1)[1], _where(e, student_path))
             message = f"{type(e).__name__}: {e}"
             kind = "memory" if "can't allocate memory" in str(e) or "not enough memory" in str(e) else "raised"
             return _error(kind, message, _where(e, student_path))

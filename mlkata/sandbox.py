@@ -155,7 +155,19 @@ class IsolatedSession:
                 else ("crashed", f"the process died from signal {name}")
         else:
             kind, msg = "exited", f"the process exited with code {code}"
-        return engine._error(kind, f"{msg} {when}")
+        last = self._last_output_line()
+        return engine._error(kind, f"{msg} {when}" + (f"; its last output: {last}" if last else ""))
+
+    def _last_output_line(self) -> str:
+        """The child's last line of stdout/stderr: usually the exception that ended it."""
+        try:
+            with open(os.path.join(self.workdir, ".output.log"), "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 4096))
+                lines = f.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1][:300] if lines else ""
 
     def _kill(self):
         if self.proc is not None:
@@ -232,9 +244,6 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
         record = engine.invoke(sub, probes, target, args, kwargs, job.forbidden, local_copy)
         if log:
             record["sandbox"] = log[:]
-            if "__error__" in record and record["__error__"]["kind"] == "raised" \
-                    and "mlkata sandbox" in record["__error__"]["message"]:
-                record["__error__"]["kind"] = "sandbox"
         try:
             conn.send_bytes(wire.encode(record))
         except Exception as e:  # noqa: BLE001 - e.g. a reply too large
@@ -279,7 +288,7 @@ def _install_guard(workdir: str, protected: list[str], log: list[str]) -> None:
         return path == root or path.startswith(root.rstrip("/") + "/")
 
     def deny(what: str):
-        message = f"mlkata sandbox: {what} is not allowed while grading"
+        message = f"{engine.SANDBOX_TAG}{what} is not allowed while grading"
         log.append(message)
         raise PermissionError(message)
 

@@ -1,0 +1,9 @@
+# HOSTILE: never returns.
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+    while True:
+        pass
+
+
+def clip_grad_value_(parameters, clip_value):
+    while True:
+        pass

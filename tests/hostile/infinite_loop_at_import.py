@@ -1,0 +1,3 @@
+# HOSTILE: hangs while being imported.
+while True:
+    pass

@@ -1,0 +1,8 @@
+# HOSTILE: finds the repository through the installed toolkit and copies the reference.
+from pathlib import Path
+
+import mlkata
+
+repo = Path(mlkata.__file__).resolve().parent.parent
+print(sorted(p.name for p in (repo / "graders").iterdir()))
+exec((repo / "solutions" / "fundamentals" / "gradient_clipping.py").read_text())

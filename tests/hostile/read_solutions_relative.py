@@ -1,0 +1,16 @@
+# HOSTILE: copies the reference by reading solutions/ and graders/ relative to the working
+# directory and to its own file.
+import os
+from pathlib import Path
+
+here = Path(__file__).resolve().parent
+candidates = [Path("solutions/fundamentals/gradient_clipping.py"),
+              Path("../solutions/fundamentals/gradient_clipping.py"),
+              here.parent.parent / "solutions" / "fundamentals" / "gradient_clipping.py",
+              here.parent / "gradient_clipping.py"]
+for path in candidates:
+    if path.exists():
+        exec(path.read_text())
+        break
+else:
+    raise RuntimeError("no answers found from " + os.getcwd())

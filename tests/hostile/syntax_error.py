@@ -1,0 +1,3 @@
+# HOSTILE (or just broken): does not parse.
+def clip_grad_norm_(parameters, max_norm norm_type=2.0):
+    return 0

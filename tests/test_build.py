@@ -1,0 +1,83 @@
+"""mlkata build: each step on small inputs, and --check catching stale and hand-edited files."""
+import shutil
+
+import pytest
+
+from mlkata import build, catalog
+from helpers import ROOT
+
+REFERENCE = '''"""Doc."""
+import torch
+
+
+def f(x):
+    """Contract."""
+    ### BEGIN SOLUTION
+    y = x + 1
+    return y
+    ### END SOLUTION
+
+
+class M:
+    def g(self):
+        ### BEGIN SOLUTION
+        return 2
+        ### END SOLUTION
+'''
+
+
+def test_solution_regions_name_their_enclosing_function():
+    regions = build.solution_regions(REFERENCE.splitlines(), "ref.py")
+    assert [(r.function, r.indent) for r in regions] == [("f", "    "), ("g", "        ")]
+
+
+@pytest.mark.parametrize("broken,complaint", [
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "never closed"),
+    ("def f():\n    ### END SOLUTION\n", "without"),
+    ("def f():\n    ### BEGIN SOLUTION\n    ### END SOLUTION\n", "empty"),
+    ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    x\n    ### END SOLUTION\n", "nested"),
+    ("def f():\n    return 1\n", "no solution region"),
+])
+def test_malformed_markers_are_reported_with_their_line(broken, complaint):
+    with pytest.raises(build.BuildError, match=complaint):
+        build.solution_regions(broken.splitlines(), "ref.py")
+
+
+@pytest.fixture
+def repo_copy(tmp_path):
+    """A copy of the authored and generated files, to build in."""
+    for d in ("catalog", "graders", "exercises", "solutions", "source"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    shutil.copyfile(ROOT / build.MANIFEST, tmp_path / build.MANIFEST)
+    return tmp_path
+
+
+def test_stub_and_solution_differ_only_in_bodies(repo_copy):
+    ex = next(iter(catalog.load(repo_copy).values()))
+    stub = ex.stub.read_text()
+    solution = ex.solution.read_text()
+    assert "### BEGIN SOLUTION" not in stub + solution
+    assert "raise NotImplementedError" in stub and "YOUR CODE HERE" in stub
+    defs = lambda text: [line.strip() for line in text.splitlines() if line.strip().startswith(("def ", "class "))]
+    assert defs(stub) == defs(solution)
+
+
+def test_check_reports_hand_edits_and_build_keeps_them(repo_copy):
+    assert build.stale(repo_copy) == []
+    ex = next(iter(catalog.load(repo_copy).values()))
+    ex.stub.write_text(ex.stub.read_text() + "# my work\n")
+    assert build.stale(repo_copy) == [f"edited by hand: {ex.stub.relative_to(repo_copy)}"]
+    written, kept = build.write(repo_copy)
+    assert kept == [str(ex.stub.relative_to(repo_copy))] and "# my work" in ex.stub.read_text()
+    build.write(repo_copy, force=True)
+    assert build.stale(repo_copy) == []
+
+
+def test_check_reports_stale_files_after_an_authored_change(repo_copy):
+    ex = next(iter(catalog.load(repo_copy).values()))
+    ex.reference_source.write_text(ex.reference_source.read_text().replace('"""', '"""Changed. ', 1))
+    problems = build.stale(repo_copy)
+    assert f"stale: {ex.stub.relative_to(repo_copy)}" in problems
+    assert f"stale: {ex.solution.relative_to(repo_copy)}" in problems
+    written, kept = build.write(repo_copy)
+    assert kept == [] and build.stale(repo_copy) == []

@@ -1,0 +1,78 @@
+"""Hostile and broken submissions: each scores 0 on the exercise it attacks, with a message that
+says what happened, and never changes the score of another exercise of the same submission."""
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlkata import catalog, grading
+from helpers import ROOT
+
+HOSTILE = ROOT / "tests" / "hostile"
+TARGET = "fundamentals/gradient_clipping"
+FAST = dict(call_timeout=3.0, budget=8.0)
+
+# file -> words the message must contain
+EXPECTED = {
+    "sys_exit_at_import.py": "sys.exit(0)",
+    "os_exit_at_import.py": "exited with code 0",
+    "infinite_loop.py": "timed out",
+    "infinite_loop_at_import.py": "timed out",
+    "huge_allocation.py": "memory",
+    "syntax_error.py": "SyntaxError",
+    "missing_package.py": "ModuleNotFoundError",
+    "monkeypatch_comparisons.py": "exited",
+    "lying_eq.py": "AnythingObj",
+    "read_solutions_relative.py": "no answers found",
+    "read_solutions_absolute.py": "sandbox",
+    "forbidden_call.py": "forbidden call",
+    "forbidden_call_hidden.py": "forbidden call",
+    "fake_pytest_output.py": "rule:",
+    "write_graders.py": "sandbox",
+    "kill_the_grader.py": "sandbox",
+}
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def others():
+    """Reference scores of every other exercise, graded once."""
+    ids = [i for i in catalog.load() if i != TARGET]
+    return {r.id: r.score for r in grading.grade(ROOT / "solutions", ids).exercises} if ids else {}
+
+
+def test_every_hostile_file_is_covered():
+    assert sorted(p.name for p in HOSTILE.glob("*.py")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hostile_submission_scores_zero_on_its_exercise_only(name, tmp_path, others):
+    submission = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions", submission)
+    shutil.copyfile(HOSTILE / name, catalog.get(TARGET).submission_file(submission))
+    protected = {d: _digest(ROOT / d) for d in ("graders", "solutions", "catalog")}
+    before = _digest(submission)
+    marker = Path("/tmp/mlkata-hostile-shell-ran")
+    marker.unlink(missing_ok=True)
+
+    result = grading.grade(submission, **FAST)
+
+    by_id = {r.id: r for r in result.exercises}
+    hostile = by_id.pop(TARGET)
+    assert hostile.score == 0, [r.message for r in hostile.results]
+    messages = "\n".join(r.message for r in hostile.results)
+    assert EXPECTED[name] in messages, messages
+    assert {i: r.score for i, r in by_id.items()} == others
+    assert _digest(submission) == before, "grading modified the submission"
+    assert {d: _digest(ROOT / d) for d in protected} == protected, "the submission changed protected files"
+    assert not marker.exists(), "the submission ran a shell"
+    assert os.getpid() > 0   # and we are still alive
