@@ -58,6 +58,7 @@ class Exercise:
     seed: tuple[str, ...]
     forbidden: tuple[str, ...] = ()
     oracles: tuple[str, ...] = ()
+    concepts: tuple[str, ...] = ()
     assignment: str = ""
     root: Path = field(default=ROOT, compare=False)
 
@@ -166,6 +167,7 @@ def _load_one(root: Path, ex_id: str, assignment: str) -> Exercise:
         id=ex_id, title=meta["title"], difficulty=meta["difficulty"], minutes=int(meta["minutes"]),
         hints=tuple(meta["hints"]), seed=tuple([seed] if isinstance(seed, str) else seed),
         forbidden=tuple(meta.get("forbidden", ())), oracles=tuple(meta.get("oracles", ())),
+        concepts=tuple(meta.get("concepts", ())),
         assignment=assignment, root=root,
     )
 

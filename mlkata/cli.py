@@ -61,6 +61,28 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_grade_batch(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from . import batch
+    console = _console(stderr=True)
+    options = {"call_timeout": args.timeout, "memory_bytes": int(args.memory_gb * 2**30)}
+    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=False) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(student: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=student)
+
+        report = batch.grade_batch(args.submissions, args.out, exercise_ids=args.exercise or None,
+                                   workers=args.workers, force=args.force, executor=args.executor,
+                                   scheduler=args.scheduler, options=options, progress=progress)
+    console.print(f"graded {len(report.graded)}, skipped {len(report.skipped)} already graded "
+                  f"(--force regrades), failed {len(report.failed)}; scores in {Path(args.out) / batch.SCORES}")
+    for student, error in report.failed.items():
+        console.print(f"[red]failed:[/] {student}: {error}")
+    return 1 if report.failed else 0
+
+
 def cmd_build(args) -> int:
     from . import build
     console = _console()
@@ -95,6 +117,31 @@ def cmd_hint(args) -> int:
     return 0
 
 
+def cmd_coverage(args) -> int:
+    from rich.table import Table
+    from . import coverage
+    cov = coverage.compute()
+    console = _console()
+    table = Table(title="the seed's areas")
+    table.add_column("area")
+    table.add_column("n", justify="right")
+    table.add_column("exercises")
+    for a, (title, ids) in cov.areas.items():
+        table.add_row(title, str(len(ids)), ", ".join(i.split("/")[1] for i in ids))
+    console.print(table)
+    for qid, (text, concepts) in cov.questions.items():
+        table = Table(title=f"{qid}: {text}", title_justify="left")
+        table.add_column("concept")
+        table.add_column("exercises")
+        for c, ids in concepts.items():
+            table.add_row(c, ", ".join(ids) or "[red]none[/]")
+        console.print(table)
+    gaps = cov.uncovered()
+    for g in gaps:
+        console.print(f"[red]gap:[/] {g}")
+    return 1 if gaps else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mlkata", description="Auto-graded ML-interview coding exercises.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -119,11 +166,26 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true", help="one line per exercise")
     s.set_defaults(fn=cmd_grade)
 
+    s = sub.add_parser("grade-batch", help="grade every student folder of a class, in parallel, resumable")
+    s.add_argument("submissions", help="folder with one sub-folder per student, each laid out like exercises/")
+    s.add_argument("--out", required=True, help="results folder: <student>.json per student and scores.csv")
+    s.add_argument("--exercise", action="append", default=[], metavar="ID")
+    s.add_argument("--workers", type=int, default=None, help="students graded at once (default: all cores)")
+    s.add_argument("--force", action="store_true", help="regrade students that already have a result")
+    s.add_argument("--executor", choices=("local", "dask"), default="local")
+    s.add_argument("--scheduler", help="dask scheduler address, with --executor dask")
+    s.add_argument("--timeout", type=float, default=20.0, help="seconds per check (default 20)")
+    s.add_argument("--memory-gb", type=float, default=4.0, help="memory cap per exercise (default 4)")
+    s.set_defaults(fn=cmd_grade_batch)
+
     s = sub.add_parser("build", help="generate stubs, tests, references and notebooks from catalog/")
     s.add_argument("--check", action="store_true", help="fail if any generated file is stale or edited")
     s.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
     s.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these (repeatable)")
     s.set_defaults(fn=cmd_build)
+
+    s = sub.add_parser("coverage", help="the seed's areas and questions, and the exercises covering them")
+    s.set_defaults(fn=cmd_coverage)
 
     s = sub.add_parser("hint", help="progressive hints for an exercise")
     s.add_argument("id")
@@ -136,12 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     from .catalog import CatalogError
     from .build import BuildError
     args = parser().parse_args(argv)
-    if getattr(args, "submission", None) and not Path(args.submission).is_dir():
-        _console(stderr=True).print(f"[red]error:[/] submission folder {args.submission!r} does not exist")
-        return 2
+    if args.command in ("grade", "grade-batch", "check", "list"):
+        import torch
+        torch.set_num_threads(1)   # the judge's tensors are tiny: threads only add overhead
+    for folder in (getattr(args, "submission", None), getattr(args, "submissions", None)):
+        if folder and not Path(folder).is_dir():
+            _console(stderr=True).print(f"[red]error:[/] submission folder {folder!r} does not exist")
+            return 2
     try:
         return args.fn(args)
-    except (CatalogError, BuildError, FileNotFoundError) as e:
+    except (CatalogError, BuildError, FileNotFoundError, ValueError) as e:
         _console(stderr=True).print(f"[red]error:[/] {e}")
         return 2
     except KeyboardInterrupt:

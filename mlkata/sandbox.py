@@ -23,6 +23,7 @@ Design (why each piece is there):
 """
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
 import pickle
@@ -40,6 +41,7 @@ from . import engine, wire
 
 DEFAULT_CALL_TIMEOUT = 20.0       # seconds for one probe call (import included in the first)
 DEFAULT_MEMORY = 4 * 2**30        # bytes of address space above what torch already maps
+MAX_TIMEOUTS = 2                  # after this many hung checks, an exercise's other checks are not run
 
 _CTX = None
 
@@ -51,6 +53,24 @@ def context():
         _CTX = mp.get_context("forkserver")
         _CTX.set_forkserver_preload(["torch", "numpy", "mlkata.sandbox", "mlkata.engine", "mlkata.checks"])
     return _CTX
+
+
+_WARM = False
+
+
+def _noop() -> None:
+    pass
+
+
+def warm_up() -> None:
+    """Start the fork server (it imports torch: seconds) before any learner's clock starts."""
+    global _WARM
+    if not _WARM:
+        proc = context().Process(target=_noop)
+        with _main_hidden():
+            proc.start()
+        proc.join()
+        _WARM = True
 
 
 @dataclass
@@ -73,13 +93,16 @@ class IsolatedSession:
     """A child process serving probe calls for one exercise of one submission.
 
     If the child dies (timeout, crash, exit), the next call starts a fresh one, so one hung
-    check costs that check, not the rest of the exercise.
+    check costs that check, not the rest of the exercise -- up to ``MAX_TIMEOUTS`` hung checks,
+    after which the exercise's remaining checks fail at once (an endless loop in every function
+    should not cost the class minutes).
     """
 
     def __init__(self, job: Job, call_timeout: float = DEFAULT_CALL_TIMEOUT, budget: float = 120.0):
         self.job = job
         self.call_timeout = call_timeout
-        self.deadline = time.monotonic() + budget
+        self.budget = budget
+        self.deadline = math.inf      # set at the first call: the server's start is not the learner's time
         self.workdir = tempfile.mkdtemp(prefix="mlkata-")
         self.local_copy = os.path.join(self.workdir, os.path.basename(job.student_file))
         if os.path.exists(job.student_file):
@@ -87,12 +110,18 @@ class IsolatedSession:
         self.proc = None
         self.conn = None
         self.import_error: dict | None = None
+        self.timeouts = 0
         self.sandbox_log: list[str] = []
 
     # A call returns a plain-data record, as engine.invoke does in-process.
     def call(self, target, args, kwargs):
         if self.import_error is not None:
             return self.import_error
+        if self.deadline == math.inf:
+            warm_up()
+            self.deadline = time.monotonic() + self.budget
+        if self.timeouts >= MAX_TIMEOUTS:
+            return engine._error("timeout", f"not run: {self.timeouts} earlier checks of this exercise timed out")
         if time.monotonic() > self.deadline:
             return engine._error("timeout", "the exercise's time budget ran out before this check")
         if self.proc is None:
@@ -113,8 +142,14 @@ class IsolatedSession:
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=child_main, args=(child_conn, self.job, self.workdir,
                                                          self.local_copy), daemon=True)
-        with _main_hidden():
-            self.proc.start()
+        try:
+            with _main_hidden():
+                self.proc.start()
+        except Exception as e:  # noqa: BLE001 - the grader's fault, not the learner's: say so
+            self.proc = None
+            child_conn.close()
+            parent_conn.close()
+            return engine._error("crashed", f"could not start the grading process ({type(e).__name__}: {e})")
         child_conn.close()
         self.conn = parent_conn
         ready = self._reply(starting=True)
@@ -128,8 +163,12 @@ class IsolatedSession:
         try:
             if not self.conn.poll(timeout):
                 self._kill()
+                self.timeouts += 1
+                if timeout < self.call_timeout:
+                    return engine._error("timeout", f"the exercise's time budget ({self.budget:g} s) ran out "
+                                                    "during this check (an infinite loop, or far too slow)")
                 what = "importing your module" if starting else "this check"
-                return engine._error("timeout", f"{what} took longer than {timeout:.0f} s "
+                return engine._error("timeout", f"{what} took longer than {timeout:g} s "
                                                 f"(an infinite loop, or far too slow)")
             data = self.conn.recv_bytes(wire.MAX_BYTES)
         except (EOFError, OSError):
@@ -197,21 +236,29 @@ _MAIN_LOCK = threading.Lock()
 
 @contextmanager
 def _main_hidden():
-    """Start a child without multiprocessing re-running the parent's ``__main__`` script in it.
+    """Start a child without multiprocessing re-running the parent's ``__main__`` script in it
+    (and, in a daemonic worker, without its refusal to start children).
 
     multiprocessing re-imports the main script by path in every child (so that pickled
     functions defined there resolve).  Our children need nothing from it, and re-running a
     user's script -- or pytest's -- would cost time and could have side effects.
     """
     main = sys.modules["__main__"]
+    config = mp.current_process()._config
     with _MAIN_LOCK:
         saved = {k: main.__dict__.pop(k) for k in ("__file__", "__spec__") if k in main.__dict__}
         main.__spec__ = None
+        # Inside a daemonic worker (a Dask worker, say) multiprocessing refuses to start
+        # children, because a daemon may be killed without cleaning them up.  Ours need no
+        # cleanup: each one exits when its pipe closes, and its process group is killed on timeout.
+        daemon = config.pop("daemon", None)
         try:
             yield
         finally:
             main.__dict__.pop("__spec__", None)
             main.__dict__.update(saved)
+            if daemon is not None:
+                config["daemon"] = daemon
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,6 +269,8 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     """Entry point of the sandboxed child: import, then answer calls until told to stop."""
     os.setsid()
     _redirect_output(workdir)
+    import torch
+    torch.set_num_threads(1)     # checks are small: one thread is faster, and children run side by side
     _apply_limits(job.memory_bytes)
     probes = {name: engine.load_module(path, name) for name, path in job.probe_modules.items()}
     os.chdir(workdir)
