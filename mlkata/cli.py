@@ -32,8 +32,13 @@ def cmd_check(args) -> int:
     from . import catalog, grading
     ex = catalog.get(args.id)
     res = grading.grade_exercise(ex, args.submission, hidden=False)
-    console = _console()
-    console.print(f"[bold]{ex.id}[/]: {ex.title}  ({ex.stub.relative_to(ex.root)})")
+    return 0 if _print_check(_console(), ex, res, args.submission) else 1
+
+
+def _print_check(console, ex, res, folder) -> bool:
+    """Print one exercise's visible-check results; True when all pass."""
+    from . import grading
+    console.print(f"[bold]{ex.id}[/]: {ex.title}  ({ex.submission_file(folder)})")
     for r in res.results:
         mark = "[green]✓[/]" if r.passed else ("[yellow]·[/]" if r.status == "todo" else "[red]✗[/]")
         console.print(f" {mark} {r.title}")
@@ -44,10 +49,74 @@ def cmd_check(args) -> int:
         console.print(f"[green]visible checks passed ({len(res.results)}/{len(res.results)})[/]; "
                       f"the graded run checks {len(hidden)} more ({sum(c.points for c in hidden):g} points): "
                       f"mlkata grade --exercise {ex.id}")
-        return 0
+        return True
     console.print(f"[red]{sum(r.passed for r in res.results)}/{len(res.results)} visible checks pass[/]"
                   f" -- stuck? mlkata hint {ex.id}")
-    return 1
+    return False
+
+
+def cmd_watch(args) -> int:
+    from watchfiles import watch
+    from . import catalog, grading
+    console = _console()
+    folder = Path(args.submission).resolve()
+    exercises = catalog.select(None)
+    by_file = {ex.submission_file(folder): ex for ex in exercises}
+
+    def first_unfinished():
+        for ex in exercises:
+            if grading.grade_exercise(ex, str(folder), hidden=False).status != "passing":
+                return ex
+        return None
+
+    current = catalog.get(args.id) if args.id else first_unfinished()
+    if current is None:
+        console.print("[green]every exercise passes its visible checks[/] -- mlkata grade for the full run")
+        return 0
+    try:
+        while current is not None:
+            console.rule(f"[bold]{current.id}")
+            snapshot = _snapshot(by_file)
+            res = grading.grade_exercise(current, str(folder), hidden=False)
+            if _print_check(console, current, res, folder):
+                nxt = first_unfinished()
+                if nxt is None:
+                    console.print("[green bold]all exercises pass their visible checks![/]")
+                    return 0
+                console.print(f"[green]done[/] -- next: [bold]{nxt.id}[/] ({nxt.submission_file(folder)})")
+                current = nxt
+                continue
+            console.print(f"[dim]watching {current.submission_file(folder)} -- save to re-run, Ctrl-C to quit[/]")
+            current = _wait_for_change(watch, folder, by_file, snapshot)
+    except KeyboardInterrupt:
+        pass
+    console.print("bye")
+    return 0
+
+
+def _snapshot(by_file) -> dict:
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in by_file}
+
+
+def _wait_for_change(watch, folder, by_file, snapshot):
+    """Block until an exercise file differs from ``snapshot`` (taken before the last run, so a
+    save made while the checks ran is not missed); that exercise becomes the current one."""
+    for _ in watch(folder, debounce=200, step=50, yield_on_timeout=True, rust_timeout=500):
+        now = _snapshot(by_file)
+        changed = [p for p in by_file if now[p] != snapshot[p]]
+        if changed:
+            return by_file[changed[0]]
+    return None
+
+
+def cmd_progress(args) -> int:
+    from . import progress
+    rows = progress.collect(args.submission)
+    progress.render_terminal(_console(), rows)
+    if args.html:
+        Path(args.html).write_text(progress.render_html(rows))
+        _console().print(f"wrote {args.html}")
+    return 0
 
 
 def cmd_grade(args) -> int:
@@ -156,6 +225,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--submission", default="exercises")
     s.set_defaults(fn=cmd_check)
 
+    s = sub.add_parser("watch", help="re-run the visible checks whenever you save; move on when they pass")
+    s.add_argument("id", nargs="?", help="start here (default: the first unfinished exercise)")
+    s.add_argument("--submission", default="exercises")
+    s.set_defaults(fn=cmd_watch)
+
+    s = sub.add_parser("progress", help="your progress per area; --html writes a report page")
+    s.add_argument("--submission", default="exercises")
+    s.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
+    s.set_defaults(fn=cmd_progress)
+
     s = sub.add_parser("grade", help="grade a submission with the hidden graders")
     s.add_argument("--submission", default="exercises", help="folder laid out like exercises/ (default: exercises)")
     s.add_argument("--exercise", action="append", default=[], metavar="ID", help="repeatable; none means all")
@@ -198,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     from .catalog import CatalogError
     from .build import BuildError
     args = parser().parse_args(argv)
-    if args.command in ("grade", "grade-batch", "check", "list"):
+    if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress"):
         import torch
         torch.set_num_threads(1)   # the judge's tensors are tiny: threads only add overhead
     for folder in (getattr(args, "submission", None), getattr(args, "submissions", None)):

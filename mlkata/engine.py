@@ -83,24 +83,43 @@ def _where(exc: BaseException, student_path: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 def forbidden_in_source(source: str, forbidden: Iterable[str]) -> list[str]:
-    """Forbidden dotted names that the source refers to (attribute, import or string)."""
+    """Forbidden dotted names that the source reaches: through an imported module
+    (``torch.nn.utils.clip_grad_norm_``, ``F.scaled_dot_product_attention``), by importing the name,
+    or as a string (``getattr(utils, "clip_grad_norm_")``) unless the module defines that name itself.
+    The learner's own function of the same name (``self.f``, ``__all__``) is not a hit; the runtime
+    tripwire catches what a scan cannot see.
+    """
     leaves = {name.rsplit(".", 1)[-1]: name for name in forbidden}
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
+    imported, defined = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
     found = []
     for node in ast.walk(tree):
         hit = None
-        if isinstance(node, ast.Attribute) and node.attr in leaves:
+        if isinstance(node, ast.Attribute) and node.attr in leaves and _root_name(node) in imported:
             hit = node.attr
         elif isinstance(node, ast.ImportFrom):
             hit = next((a.name for a in node.names if a.name in leaves), None)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in leaves:
-            hit = node.value
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            leaf = node.value.rsplit(".", 1)[-1]
+            if leaf in leaves and leaf not in defined:
+                hit = leaf
         if hit and leaves[hit] not in found:
             found.append(leaves[hit])
     return found
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _resolve(dotted: str):
@@ -109,6 +128,25 @@ def _resolve(dotted: str):
     for p in parts[1:]:
         obj = getattr(obj, p)
     return obj
+
+
+_ALIASES: dict[tuple[str, int], list] = {}
+
+
+def _aliases(dotted: str, original) -> list:
+    """(module, attribute) pairs under the dotted name's package that hold ``original``; cached
+    while no module is added (scanning every torch module costs ~20 ms)."""
+    key = (dotted, len(sys.modules))
+    if key not in _ALIASES:
+        root = dotted.split(".")[0]
+        found = []
+        for mod in list(sys.modules.values()):
+            name = getattr(mod, "__name__", "") or ""
+            if name == root or name.startswith(root + "."):
+                found += [(mod, attr) for attr, value in list(getattr(mod, "__dict__", {}).items())
+                          if value is original]
+        _ALIASES[key] = found
+    return [(m, a) for m, a in _ALIASES[key] if getattr(m, a, None) is original]
 
 
 @contextmanager
@@ -123,21 +161,14 @@ def tripwire(forbidden: Iterable[str]):
             original = _resolve(dotted)
         except (ImportError, AttributeError):
             continue
-        root = dotted.split(".")[0]
 
         def wrapper(*a, __original=original, __dotted=dotted, **k):
             calls.append(__dotted)
             return __original(*a, **k)
 
-        for mod in list(sys.modules.values()):
-            name = getattr(mod, "__name__", "") or ""
-            if not (name == root or name.startswith(root + ".")):
-                continue
-            d = getattr(mod, "__dict__", {})
-            for attr, value in list(d.items()):
-                if value is original:
-                    patched.append((mod, attr, original))
-                    setattr(mod, attr, wrapper)
+        for mod, attr in _aliases(dotted, original):
+            patched.append((mod, attr, original))
+            setattr(mod, attr, wrapper)
     try:
         yield calls
     finally:
@@ -279,7 +310,8 @@ def _judge_one(chk: Check, hidden: bool, run, hint_command: str) -> CheckResult:
         return CheckResult(**base, score=0.0, status="failed", message=f"rule: {f.rule}\n{f.detail}".rstrip() + hint)
     except StudentError as e:
         status = "todo" if e.kind == "not_implemented" else "failed"
-        return CheckResult(**base, score=0.0, status=status, message=student_error_message(e))
+        hint = f"\n(stuck? {hint_command})" if hint_command and e.kind == "raised" else ""
+        return CheckResult(**base, score=0.0, status=status, message=student_error_message(e) + hint)
     except Exception:  # noqa: BLE001 - a bug in the check itself must not pass silently
         return CheckResult(**base, score=0.0, status="error",
                            message="the check itself failed (please report this):\n" + traceback.format_exc(limit=4))

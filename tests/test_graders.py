@@ -3,7 +3,7 @@ loses points with a specific message, every alternative-correct implementation g
 """
 import pytest
 
-from mlkata import catalog, grading
+from mlkata import catalog, engine, grading
 from helpers import ROOT, VARIANTS, failures, grade_file, variants
 
 EXERCISES = list(catalog.load())
@@ -39,7 +39,22 @@ def test_buggy_variant_is_rejected_with_a_specific_message(exercise_id, path):
     failed = [r for r in result.results if not r.passed]
     for r in failed:
         assert r.status != "error", f"a check crashed on {path.name}:\n{r.message}"
-        assert len(r.message) > 20 and "assert False" not in r.message, r.message
+        assert_teaches(r.message)
+
+
+ERROR_PREFIXES = tuple(engine._KIND_PREFIX.values()) + ("forbidden call",)
+
+
+def assert_teaches(message: str):
+    """A failure names the rule and shows expected vs produced, or names what the code did."""
+    assert "assert False" not in message and len(message) > 20, message
+    if message.startswith("rule:"):
+        rule, _, detail = message.partition("\n")
+        assert len(rule) > len("rule: ") + 10, f"the rule is not named: {message}"
+        assert detail.strip(), f"no expected/produced detail: {message}"
+        assert "mlkata hint" in message, f"no pointer to the hint command: {message}"
+    else:
+        assert message.startswith(ERROR_PREFIXES), f"neither a rule nor a named error: {message}"
 
 
 @pytest.mark.parametrize("exercise_id,path", variants("alt"), ids=lambda v: getattr(v, "stem", v))

@@ -12,7 +12,7 @@ from helpers import ROOT
 
 HOSTILE = ROOT / "tests" / "hostile"
 TARGET = "fundamentals/gradient_clipping"
-FAST = dict(call_timeout=3.0, budget=8.0)
+FAST = dict(call_timeout=3.0, budget=60.0)
 
 # file -> words the message must contain
 EXPECTED = {
@@ -76,3 +76,17 @@ def test_hostile_submission_scores_zero_on_its_exercise_only(name, tmp_path, oth
     assert {d: _digest(ROOT / d) for d in protected} == protected, "the submission changed protected files"
     assert not marker.exists(), "the submission ran a shell"
     assert os.getpid() > 0   # and we are still alive
+
+
+def test_the_source_scan_flags_library_calls_not_the_learners_own_names():
+    from mlkata.engine import forbidden_in_source
+    forbidden = ["torch.nn.functional.scaled_dot_product_attention"]
+    own = ('__all__ = ["scaled_dot_product_attention"]\n'
+           "def scaled_dot_product_attention(q, k, v):\n    return q\n"
+           "class M:\n    def f(self, q):\n        return self.scaled_dot_product_attention(q)\n")
+    assert forbidden_in_source(own, forbidden) == []
+    for cheat in ("import torch\ntorch.nn.functional.scaled_dot_product_attention(1, 2, 3)\n",
+                  "import torch.nn.functional as F\nF.scaled_dot_product_attention\n",
+                  "from torch.nn.functional import scaled_dot_product_attention\n",
+                  "import torch\ngetattr(torch.nn.functional, 'scaled_dot_product_attention')\n"):
+        assert forbidden_in_source(cheat, forbidden) == forbidden, cheat

@@ -1,0 +1,9 @@
+# BUG: returns the batch mean of the losses (as TRL's trainer logs it) instead of one loss per pair.
+import torch.nn.functional as F
+
+
+def dpo_loss(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    chosen_logratios = policy_chosen_logps - ref_chosen_logps
+    rejected_logratios = policy_rejected_logps - ref_rejected_logps
+    losses = -F.logsigmoid(beta * (chosen_logratios - rejected_logratios))
+    return losses.mean(), beta * chosen_logratios.detach(), beta * rejected_logratios.detach()

@@ -1,0 +1,17 @@
+# BUG: top-k calls torch.topk with k as given; k larger than the row length raises instead of keeping everything.
+import torch
+
+
+def top_k_filter(logits, k):
+    kth = torch.topk(logits, k, dim=-1).values[..., -1:]
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+def top_p_filter(logits, p, min_tokens_to_keep=1):
+    sorted_logits, sorted_idx = torch.sort(logits, dim=-1, descending=True)
+    probs = sorted_logits.softmax(dim=-1)
+    above = probs.cumsum(dim=-1) - probs                 # mass of the entries above each one
+    keep = above < p
+    keep[..., :min_tokens_to_keep] = True
+    keep = keep.scatter(-1, sorted_idx, keep)
+    return logits.masked_fill(~keep, float("-inf"))

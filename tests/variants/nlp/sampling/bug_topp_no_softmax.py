@@ -1,0 +1,17 @@
+# BUG: top-p accumulates the sorted logits themselves instead of their softmax probabilities.
+import torch
+
+
+def top_k_filter(logits, k):
+    k = min(k, logits.size(-1))
+    kth = torch.topk(logits, k, dim=-1).values[..., -1:]
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+def top_p_filter(logits, p, min_tokens_to_keep=1):
+    sorted_logits, sorted_idx = torch.sort(logits, dim=-1, descending=True)
+    above = sorted_logits.cumsum(dim=-1) - sorted_logits
+    keep = above < p
+    keep[..., :min_tokens_to_keep] = True
+    keep = keep.scatter(-1, sorted_idx, keep)
+    return logits.masked_fill(~keep, float("-inf"))
