@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 
 def _console(stderr: bool = False):
     from rich.console import Console
@@ -38,10 +40,10 @@ def cmd_check(args) -> int:
 def _print_check(console, ex, res, folder) -> bool:
     """Print one exercise's visible-check results; True when all pass."""
     from . import grading
-    console.print(f"[bold]{ex.id}[/]: {ex.title}  ({ex.submission_file(folder)})")
+    console.print(f"[bold]{ex.id}[/]: {escape(ex.title)}  ({ex.submission_file(folder)})")
     for r in res.results:
         mark = "[green]✓[/]" if r.passed else ("[yellow]·[/]" if r.status == "todo" else "[red]✗[/]")
-        console.print(f" {mark} {r.title}")
+        console.print(f" {mark} {escape(r.title)}")
         if not r.passed:
             console.print("     " + r.message.replace("\n", "\n     "), style="dim", markup=False)
     hidden = [c for c, h in grading.checks_for(ex) if h]
@@ -158,7 +160,7 @@ def cmd_build(args) -> int:
     if args.check:
         problems = build.stale()
         for p in problems:
-            console.print(f"[red]{p}[/]")
+            console.print(f"[red]{escape(p)}[/]")
         if problems:
             console.print(f"[red]{len(problems)} generated file(s) out of date[/]: run `mlkata build` "
                           "(and edit catalog/ or graders/, never the generated files)")
@@ -180,7 +182,7 @@ def cmd_hint(args) -> int:
     level = max(1, min(args.level, len(ex.hints)))
     console = _console()
     for i, hint in enumerate(ex.hints[:level], 1):
-        console.print(f"[bold]hint {i}/{len(ex.hints)}[/] {hint}")
+        console.print(f"[bold]hint {i}/{len(ex.hints)}[/] {escape(hint)}")
     if level < len(ex.hints):
         console.print(f"[dim]more: mlkata hint {ex.id} --level {level + 1}[/]")
     return 0
@@ -207,7 +209,7 @@ def cmd_coverage(args) -> int:
         console.print(table)
     gaps = cov.uncovered()
     for g in gaps:
-        console.print(f"[red]gap:[/] {g}")
+        console.print(f"[red]gap:[/] {escape(g)}")
     return 1 if gaps else 0
 
 

@@ -8,6 +8,8 @@ import html
 import io
 from dataclasses import dataclass
 
+from rich.markup import escape
+
 from . import catalog, grading
 
 STATUS = {"passing": "done", "failing": "attempted", "todo": "todo"}
@@ -58,7 +60,7 @@ def render_terminal(console, rows: list[Row]) -> None:
     console.print(table)
     attempted = [r for r in rows if r.status == "attempted"]
     for r in attempted:
-        console.print(f"[yellow]attempted[/] {r.id}: {r.feedback.splitlines()[0][:120]}", markup=True,
+        console.print(f"[yellow]attempted[/] {r.id}: {escape(r.feedback.splitlines()[0][:120])}", markup=True,
                       highlight=False)
 
 

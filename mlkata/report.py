@@ -1,6 +1,8 @@
 """Presentation of results: Gradescope JSON and terminal text.  No grading logic here."""
 from __future__ import annotations
 
+from rich.markup import escape
+
 from .grading import ExerciseResult, SubmissionResult
 
 
@@ -26,7 +28,7 @@ def _status_style(status: str) -> str:
 def render_exercise(console, ex: ExerciseResult, verbose: bool = True) -> None:
     style = _status_style(ex.status)
     console.print(f"[bold {style}]{ex.status.upper():8}[/] {ex.id}  "
-                  f"[bold]{ex.score:g}/{ex.max_score:g}[/]  {ex.title}", highlight=False)
+                  f"[bold]{ex.score:g}/{ex.max_score:g}[/]  {escape(ex.title)}", highlight=False)
     if not verbose or ex.status == "passing":
         return
     if ex.status == "todo":
@@ -38,7 +40,7 @@ def render_exercise(console, ex: ExerciseResult, verbose: bool = True) -> None:
             continue
         shown.add(r.message)
         tag = "hidden" if r.hidden else "visible"
-        console.print(f"  [red]✗[/] {r.title} [dim]({tag}, {r.points:g} pt)[/]", highlight=False)
+        console.print(f"  [red]✗[/] {escape(r.title)} [dim]({tag}, {r.points:g} pt)[/]", highlight=False)
         console.print("      " + r.message.replace("\n", "\n      "), style="dim", highlight=False, markup=False)
 
 

@@ -43,11 +43,15 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
+# The hostile file sits beside correct solutions of a few other exercises (a whole catalog would
+# only make the test slower, not stronger).
+OTHERS = [i for i in ("transformer/attention", "nlp/sampling", "llm/dpo_loss") if i in catalog.load()]
+
+
 @pytest.fixture(scope="module")
 def others():
-    """Reference scores of every other exercise, graded once."""
-    ids = [i for i in catalog.load() if i != TARGET]
-    return {r.id: r.score for r in grading.grade(ROOT / "solutions", ids).exercises} if ids else {}
+    """Reference scores of the other exercises, graded once."""
+    return {r.id: r.score for r in grading.grade(ROOT / "solutions", OTHERS).exercises}
 
 
 def test_every_hostile_file_is_covered():
@@ -64,7 +68,7 @@ def test_hostile_submission_scores_zero_on_its_exercise_only(name, tmp_path, oth
     marker = Path("/tmp/mlkata-hostile-shell-ran")
     marker.unlink(missing_ok=True)
 
-    result = grading.grade(submission, **FAST)
+    result = grading.grade(submission, [TARGET, *OTHERS], **FAST)
 
     by_id = {r.id: r for r in result.exercises}
     hostile = by_id.pop(TARGET)

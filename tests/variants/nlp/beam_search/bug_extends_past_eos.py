@@ -1,0 +1,21 @@
+# BUG: never treats a hypothesis as finished: every kept hypothesis is extended at every step,
+# even after <eos>, until max_len (or until every hypothesis's last token happens to be <eos>).
+import torch
+
+
+def length_penalty(length, alpha):
+    return ((5 + length) / 6) ** alpha
+
+
+def beam_search(step_fn, bos_id, eos_id, beam_size, max_len, alpha=0.6):
+    def score(h):
+        return h[1] / length_penalty(len(h[0]), alpha)
+
+    beam = [([], 0.0)]
+    for _ in range(max_len):
+        logp = step_fn(torch.tensor([[bos_id] + t for t, _ in beam])).double()
+        cands = [(t + [v], s + logp[i, v].item()) for i, (t, s) in enumerate(beam) for v in range(logp.size(1))]
+        beam = sorted(cands, key=score, reverse=True)[:beam_size]
+        if all(t[-1] == eos_id for t, _ in beam):
+            break
+    return [(t, score((t, s))) for t, s in beam]
