@@ -130,6 +130,14 @@ def load(root: Path = ROOT) -> dict[str, Exercise]:
     return exercises
 
 
+def listed(root: Path = ROOT) -> list[Exercise]:
+    """Every exercise the index lists, as path holders (metadata not read: it may not exist yet)."""
+    index = tomllib.loads((root / "catalog" / "catalog.toml").read_text())
+    assignment_of = {ex: name for name, a in index.get("assignments", {}).items() for ex in a["exercises"]}
+    return [Exercise(id=i, title="", difficulty="", minutes=0, hints=(), seed=(), root=root,
+                     assignment=assignment_of.get(i, i.split("/")[0])) for i in index["order"]]
+
+
 def problems(root: Path = ROOT) -> list[str]:
     """Inconsistencies between the index and the folders: each one fails `mlkata build --check`."""
     index = tomllib.loads((root / "catalog" / "catalog.toml").read_text())

@@ -116,8 +116,11 @@ def _show(t: torch.Tensor, limit: int = 6) -> str:
     return f"[{items}{', ...' if flat.numel() > limit else ''}]"
 
 
-def _num(v: Any) -> str:
+def _num(v: Any, other: Any = None) -> str:
+    """A number to 6 significant digits, or to 12 where 6 would not show how it differs from ``other``."""
     if isinstance(v, float):
+        if isinstance(other, float) and f"{v:.6g}" == f"{other:.6g}" and v != other:
+            return f"{v:.12g}"
         return f"{v:.6g}"
     return str(v)
 
@@ -171,7 +174,8 @@ def _close_number(got, want, rule, atol, rtol, what):
         return
     if got == want or abs(got - want) <= atol + rtol * abs(want):
         return
-    raise Fail(rule, f"{what}: expected {_num(float(want))}, your code produced {_num(float(got))}")
+    raise Fail(rule, f"{what}: expected {_num(float(want), float(got))}, "
+                     f"your code produced {_num(float(got), float(want))}")
 
 
 def _close_tensor(got, want, rule, atol, rtol, what, check_dtype):
@@ -193,7 +197,7 @@ def _close_tensor(got, want, rule, atol, rtol, what, check_dtype):
     idx = tuple(int(i) for i in torch.unravel_index(err.argmax(), err.shape)) if err.dim() else ()
     n_bad = int(bad.sum())
     detail = (f"{what}: {n_bad} of {bad.numel()} entries differ; largest difference at index {list(idx)}: "
-              f"expected {_num(w[idx].item())}, your code produced {_num(g[idx].item())}\n"
+              f"expected {_num(w[idx].item(), g[idx].item())}, your code produced {_num(g[idx].item(), w[idx].item())}\n"
               f"  expected {_show(w)}\n  produced {_show(g)}")
     raise Fail(rule, detail)
 

@@ -176,6 +176,24 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_release(args) -> int:
+    from . import catalog, course
+    console = _console()
+    for assignment in course.release(catalog.ROOT, args.assignment or None):
+        console.print(f"released release/{assignment}")
+    problems = [leak for a in (args.assignment or course.assignments()) for leak in course.leaks(catalog.ROOT, a)]
+    for p in problems:
+        console.print(f"[red]LEAK[/] {escape(p)}")
+    return 1 if problems else 0
+
+
+def cmd_publish_solutions(args) -> int:
+    from . import catalog, course
+    written = course.publish_solutions(catalog.ROOT, Path(args.out), args.assignment or None)
+    _console().print(f"wrote {len(written)} executed solution notebooks under {args.out}")
+    return 0
+
+
 def cmd_hint(args) -> int:
     from . import catalog
     ex = catalog.get(args.id)
@@ -264,6 +282,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="overwrite generated files edited by hand")
     s.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these (repeatable)")
     s.set_defaults(fn=cmd_build)
+
+    s = sub.add_parser("release", help="nbgrader student release: release/<assignment>/ (needs nbgrader)")
+    s.add_argument("--assignment", action="append", default=[], metavar="NAME")
+    s.set_defaults(fn=cmd_release)
+
+    s = sub.add_parser("publish-solutions", help="executed solution notebooks for after the deadline")
+    s.add_argument("--out", default="published", help="folder (default: published/)")
+    s.add_argument("--assignment", action="append", default=[], metavar="NAME")
+    s.set_defaults(fn=cmd_publish_solutions)
 
     s = sub.add_parser("coverage", help="the seed's areas and questions, and the exercises covering them")
     s.set_defaults(fn=cmd_coverage)

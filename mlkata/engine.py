@@ -139,7 +139,13 @@ def _aliases(dotted: str, original) -> list:
     key = (dotted, len(sys.modules))
     if key not in _ALIASES:
         root = dotted.split(".")[0]
-        found = []
+        owner_name, _, attr_name = dotted.rpartition(".")
+        try:
+            owner = _resolve(owner_name)
+        except (ImportError, AttributeError):
+            owner = None
+        # a method such as torch.Tensor.softmax lives on its class, not in a module's namespace
+        found = [(owner, attr_name)] if isinstance(owner, type) else []
         for mod in list(sys.modules.values()):
             name = getattr(mod, "__name__", "") or ""
             if name == root or name.startswith(root + "."):
@@ -167,13 +173,16 @@ def tripwire(forbidden: Iterable[str]):
             return __original(*a, **k)
 
         for mod, attr in _aliases(dotted, original):
-            patched.append((mod, attr, original))
+            patched.append((mod, attr, original, attr in vars(mod)))
             setattr(mod, attr, wrapper)
     try:
         yield calls
     finally:
-        for mod, attr, original in reversed(patched):
-            setattr(mod, attr, original)
+        for mod, attr, original, own in reversed(patched):
+            if own:
+                setattr(mod, attr, original)
+            else:       # an inherited method: remove the shadow, do not copy the method down
+                delattr(mod, attr)
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,34 +34,53 @@ def _split_docstring(source: str) -> tuple[str, str]:
     return doc, source
 
 
+def _grade_id(name: str, suffix: str) -> str:
+    return f"{name}-{suffix}".replace("_", "-")
+
+
 def source_notebook(ex: Exercise, reference: str) -> str:
-    """The nbgrader source notebook of ``ex`` as JSON text (deterministic)."""
+    """The nbgrader source notebook of ``ex`` as JSON text (deterministic).
+
+    One graded cell per check, worth that check's points: nbgrader scores a cell all or nothing,
+    so per-check cells give the same partial credit as ``mlkata grade``.  Hidden cells call the
+    graders by exercise id and check name, so neither the release nor nbgrader's feedback (which
+    re-inserts hidden tests) contains a line of grader code.
+    """
     from .grading import check_module
     doc, code = _split_docstring(reference)
     visible = checks_of(check_module("visible", ex))
     hidden = checks_of(check_module("hidden", ex))
     name = ex.name
-    statement = (f"# {ex.title}\n\n`{ex.id}` · {ex.difficulty} · about {ex.minutes} min · "
-                 f"{sum(c.points for c in visible + hidden):g} points\n\n{doc}\n\n"
-                 f"Fill in the cell marked `YOUR CODE HERE`; the next cell runs the visible checks.")
-    visible_src = ex.visible_checks.read_text().rstrip("\n") + \
-        f'\n\nfrom mlkata.notebooks import run_visible\nrun_visible(globals(), "{ex.id}")\n'
-    hidden_src = ("# Hidden checks run when the notebook is graded.\n"
-                  "### BEGIN HIDDEN TESTS\n"
-                  f'from mlkata.notebooks import run_hidden\nrun_hidden(globals(), "{ex.id}")\n'
-                  "### END HIDDEN TESTS\n")
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC,
-                                            "language_info": {"name": "python"},
-                                            "mlkata": {"exercise": ex.id}})
-    nb.cells = [
-        nbformat.v4.new_markdown_cell(statement, metadata=_cell_meta(f"{name}-statement"), id=f"{name}-statement"),
-        nbformat.v4.new_code_cell(code, metadata=_cell_meta(f"{name}-solution", solution=True),
-                                  id=f"{name}-solution"),
-        nbformat.v4.new_code_cell(visible_src, metadata=_cell_meta(
-            f"{name}-visible", grade=True, points=sum(c.points for c in visible)), id=f"{name}-visible"),
-        nbformat.v4.new_code_cell(hidden_src, metadata=_cell_meta(
-            f"{name}-hidden", grade=True, points=sum(c.points for c in hidden)), id=f"{name}-hidden"),
+    total = sum(c.points for c in visible + hidden)
+    statement = (f"# {ex.title}\n\n`{ex.id}` · {ex.difficulty} · about {ex.minutes} min · {total:g} points\n\n"
+                 f"{doc}\n\nFill in the cell marked `YOUR CODE HERE`, run it, then run the checks below. "
+                 f"Each check cell is worth the points it shows; hidden checks run when the notebook is graded.")
+    setup = ("# Needs the mlkata toolkit in this kernel (pip install -e . in the course repository).\n"
+             "import mlkata.notebooks  # noqa: F401")
+    cells = [
+        nbformat.v4.new_markdown_cell(statement, metadata=_cell_meta(_grade_id(name, "statement")),
+                                      id=_grade_id(name, "statement")),
+        nbformat.v4.new_code_cell(setup, metadata=_cell_meta(_grade_id(name, "setup")), id=_grade_id(name, "setup")),
+        nbformat.v4.new_code_cell(code, metadata=_cell_meta(_grade_id(name, "solution"), solution=True),
+                                  id=_grade_id(name, "solution")),
+        nbformat.v4.new_markdown_cell("## Visible checks", metadata=_cell_meta(_grade_id(name, "checks-title")),
+                                      id=_grade_id(name, "checks-title")),
+        nbformat.v4.new_code_cell(ex.visible_checks.read_text().rstrip("\n"),
+                                  metadata=_cell_meta(_grade_id(name, "visible-defs")),
+                                  id=_grade_id(name, "visible-defs")),
     ]
+    for chk in visible:
+        gid = _grade_id(name, f"v-{chk.name}")
+        src = f'# {chk.title} ({chk.points:g} pt)\nmlkata.notebooks.run_check(globals(), "{ex.id}", "{chk.name}")'
+        cells.append(nbformat.v4.new_code_cell(src, metadata=_cell_meta(gid, grade=True, points=chk.points), id=gid))
+    for chk in hidden:
+        gid = _grade_id(name, f"h-{chk.name}")
+        src = (f"# hidden check ({chk.points:g} pt)\n### BEGIN HIDDEN TESTS\n"
+               f'mlkata.notebooks.run_hidden_check(globals(), "{ex.id}", "{chk.name}")\n### END HIDDEN TESTS')
+        cells.append(nbformat.v4.new_code_cell(src, metadata=_cell_meta(gid, grade=True, points=chk.points), id=gid))
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
+                                            "mlkata": {"exercise": ex.id}})
+    nb.cells = cells
     return nbformat.writes(nb) + "\n"
 
 
@@ -75,33 +94,45 @@ class _NamespaceSession(engine.LocalSession):
         self.sub, self.import_error = types.SimpleNamespace(**namespace), None
 
 
-def _report(exercise_id: str, results) -> None:
-    failed = [r for r in results if not r.passed]
-    for r in results:
-        mark = "PASS" if r.passed else "FAIL"
-        print(f"{mark} {r.title}" + ("" if r.passed else "\n    " + r.message.replace("\n", "\n    ")))
-    if failed:
-        raise AssertionError(f"{exercise_id}: {len(failed)} of {len(results)} checks failed (see above)")
+def _verdict(result) -> None:
+    """Print one check's verdict; raise (failing the nbgrader cell) unless it passed."""
+    if result.passed:
+        print(f"PASS {result.title}")
+        return
+    print(f"FAIL {result.title}\n    " + result.message.replace("\n", "\n    "))
+    raise AssertionError(f"check failed: {result.title}")
 
 
-def run_visible(namespace: dict, exercise_id: str) -> None:
-    """Run the visible checks defined in the notebook against the notebook's own code."""
+def _source_so_far(namespace: dict) -> str:
+    """The code the kernel has run (IPython keeps it in ``_ih``): for the forbidden-call scan."""
+    return "\n".join(x for x in namespace.get("_ih", []) if isinstance(x, str))
+
+
+def _judge_in_namespace(namespace: dict, exercise_id: str, chk, hidden: bool, probe_modules) -> None:
+    from . import catalog
+    ex = catalog.get(exercise_id)
+    found = engine.forbidden_in_source(_source_so_far(namespace), ex.forbidden)
+    if found:
+        print(engine.forbidden_message(found))
+        raise AssertionError("forbidden call")
+    session = _NamespaceSession(namespace, probe_modules, ex.forbidden)
+    (result,) = engine.judge([(chk, hidden)], session, hint_command=ex.hint_command)
+    _verdict(result)
+
+
+def run_check(namespace: dict, exercise_id: str, check_name: str) -> None:
+    """A visible check, defined in the notebook's own namespace, against the notebook's code."""
     probes = types.SimpleNamespace(**namespace)
     probes.__name__ = namespace.get("__name__", "__main__")
-    session = _NamespaceSession(namespace, [probes])
-    _report(exercise_id, engine.judge([(c, False) for c in checks_of(probes)], session,
-                                      hint_command=f"mlkata hint {exercise_id}"))
+    chk = namespace[check_name]
+    _judge_in_namespace(namespace, exercise_id, chk, False, [probes])
 
 
-def run_hidden(namespace: dict, exercise_id: str) -> None:
-    """Run the hidden graders of ``exercise_id`` against the notebook's code (instructor side)."""
+def run_hidden_check(namespace: dict, exercise_id: str, check_name: str) -> None:
+    """A hidden check of ``exercise_id`` (the instructor's graders), against the notebook's code."""
     from . import catalog
     from .grading import check_module
     ex = catalog.get(exercise_id)
-    module = check_module("hidden", ex)
-    source = "\n".join(str(v) for k, v in namespace.items() if k.startswith("_i") and isinstance(v, str))
-    found = engine.forbidden_in_source(source, ex.forbidden) if source else []
-    if found:
-        raise AssertionError(engine.forbidden_message(found))
-    session = _NamespaceSession(namespace, [module], ex.forbidden)
-    _report(exercise_id, engine.judge([(c, True) for c in checks_of(module)], session))
+    hidden = check_module("hidden", ex)
+    visible = check_module("visible", ex)
+    _judge_in_namespace(namespace, exercise_id, getattr(hidden, check_name), True, [hidden, visible])

@@ -1,0 +1,99 @@
+"""Course mode with real nbgrader: the release leaks nothing, autograde gives full / zero / partial
+scores equal to `mlkata grade` for the same code, and feedback shows verdicts, not grader code."""
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytest.importorskip("nbgrader")
+
+from mlkata import catalog, course, grading  # noqa: E402
+from course_helpers import make_course, submit  # noqa: E402
+from helpers import ROOT, VARIANTS, grade_file  # noqa: E402
+
+CORE = ["fundamentals/gradient_clipping", "transformer/attention", "nlp/mlm_masking", "nlp/sampling",
+        "nlp/beam_search", "llm/reward_model_loss", "llm/dpo_loss", "llm/ppo_objective"]
+CORE = [e for e in CORE if e in catalog.load()]
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_release_holds_no_solution_or_hidden_test_line(assignment):
+    assert course.release_problems(ROOT) == [], "release/ is stale: run `mlkata release`"
+    assert course.leaks(ROOT, assignment) == []
+
+
+def test_a_planted_leak_is_found(tmp_path):
+    assignment = catalog.get(CORE[0]).assignment
+    release = tmp_path / assignment
+    shutil.copytree(ROOT / "release" / assignment, release)
+    secrets = course.secret_lines(ROOT, assignment)
+    kinds = {}
+    for line, where in secrets.items():
+        kinds.setdefault(where.split(" ")[0], line)      # one solution, one hidden-test, one grader line
+    assert {"solution", "hidden", "grader"} <= set(kinds)
+    for kind, line in kinds.items():
+        planted = tmp_path / f"planted-{kind}"
+        shutil.copytree(release, planted)
+        nb_path = next(planted.glob("*.ipynb"))
+        nb = nbformat.read(nb_path, as_version=4)
+        nb.cells[-1].source += "\n" + line
+        nbformat.write(nb, nb_path)
+        assert any(line in leak for leak in course.leaks(ROOT, assignment, planted)), kind
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    """Three students of an assignment holding the core exercises, autograded by real nbgrader."""
+    folder = make_course(tmp_path_factory.mktemp("course") / "course", "core", CORE)
+    students = {
+        "alice": {e: catalog.get(e).solution for e in CORE},                       # everything right
+        "bob": {e: None for e in CORE},                                            # hands in the release
+        "carol": {e: sorted((VARIANTS / e).glob("bug_*.py"))[0] for e in CORE},    # one bug each
+    }
+    api = course.nbgrader_api(folder)
+    for student, files in students.items():
+        submit(folder, "core", student, files)
+        result = api.autograde("core", student, force=True, create=True)
+        assert result["success"], result.get("log", "")[-3000:]
+    result = api.generate_feedback("core", "carol", force=True)
+    assert result["success"], result.get("log", "")[-3000:]
+    return folder, students
+
+
+def _notebook_scores(folder: Path, student: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gb:
+        return {e: gb.find_submission_notebook(catalog.get(e).name, "core", student).score for e in CORE}
+
+
+def test_autograde_gives_full_zero_and_partial_scores(graded_course):
+    folder, _ = graded_course
+    full = {e: sum(c.points for c, _ in grading.checks_for(catalog.get(e))) for e in CORE}
+    assert _notebook_scores(folder, "alice") == full
+    assert _notebook_scores(folder, "bob") == {e: 0 for e in CORE}
+    carol = _notebook_scores(folder, "carol")
+    assert all(0 <= carol[e] < full[e] for e in CORE), carol
+
+
+def test_nbgrader_and_mlkata_grade_give_the_same_scores(graded_course):
+    folder, students = graded_course
+    for student, files in students.items():
+        scores = _notebook_scores(folder, student)
+        for ex_id, impl in files.items():
+            expected = 0.0 if impl is None else grade_file(ex_id, impl).score
+            assert scores[ex_id] == expected, (student, ex_id, scores[ex_id], expected)
+
+
+def test_feedback_names_the_failing_rule_and_shows_no_grader_code(graded_course):
+    folder, _ = graded_course
+    secrets = course.secret_lines(ROOT, catalog.get(CORE[0]).assignment)
+    grader_lines = [l for l, where in secrets.items() if where.startswith("grader")]
+    for ex_id in CORE:
+        page = (folder / "feedback" / "carol" / "core" / f"{catalog.get(ex_id).name}.html").read_text()
+        text = re.sub(r"<[^>]+>", "", page).replace("&quot;", '"').replace("&#39;", "'").replace("&gt;", ">") \
+            .replace("&lt;", "<").replace("&amp;", "&")
+        assert "FAIL " in text and ("rule:" in text or "your code" in text), ex_id
+        leaked = [l for l in grader_lines if l in text]
+        assert leaked == [], f"{ex_id}: grader code in feedback: {leaked[:3]}"

@@ -1,0 +1,23 @@
+# BUG: divides by (1 - p) unconditionally: p = 1 gives 0 / 0 = NaN instead of zeros.
+import torch
+import torch.nn as nn
+
+
+def dropout(x, p=0.5, training=True, generator=None):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training:
+        return x
+    mask = torch.rand(x.shape, generator=generator) >= p
+    return x * mask / (1 - p)
+
+
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training)

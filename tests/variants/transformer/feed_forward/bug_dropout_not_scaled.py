@@ -1,0 +1,23 @@
+# BUG: hand-written dropout that zeroes units but forgets to scale the kept ones by 1/(1-p).
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FeedForward(nn.Module):
+    def __init__(self, d_model, d_ff, dropout=0.0, activation="relu", bias=True):
+        super().__init__()
+        if isinstance(activation, str):
+            if activation not in ("relu", "gelu"):
+                raise ValueError(f"unknown activation {activation}")
+            activation = F.relu if activation == "relu" else F.gelu
+        self.activation = activation
+        self.linear1 = nn.Linear(d_model, d_ff, bias=bias)
+        self.p = dropout
+        self.linear2 = nn.Linear(d_ff, d_model, bias=bias)
+
+    def forward(self, x):
+        h = self.activation(self.linear1(x))
+        if self.training and self.p > 0:
+            h = h * (torch.rand_like(h) >= self.p)
+        return self.linear2(h)

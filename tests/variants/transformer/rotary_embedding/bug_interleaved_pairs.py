@@ -1,0 +1,26 @@
+# BUG: uses Meta's / RoFormer's interleaved pairing (2j, 2j+1) instead of the rotate-half layout (j, j + d/2).
+import math
+
+import torch
+
+
+def rope_cos_sin(positions, head_dim, base=10000.0, dtype=torch.float32):
+    if head_dim % 2:
+        raise ValueError("head_dim must be even")
+    theta = torch.exp(torch.arange(0, head_dim, 2, dtype=dtype) * (-math.log(base) / head_dim))
+    angle = positions.to(dtype).unsqueeze(-1) * theta
+    angle = angle.repeat_interleave(2, dim=-1)
+    return angle.cos(), angle.sin()
+
+
+def rotate_half(x):
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((-x2, x1), dim=-1).flatten(-2)
+
+
+def apply_rotary_pos_emb(q, k, cos, sin):
+    if cos.dim() == 3:
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+    q_rot = q * cos.to(q.dtype) + rotate_half(q) * sin.to(q.dtype)
+    k_rot = k * cos.to(k.dtype) + rotate_half(k) * sin.to(k.dtype)
+    return q_rot, k_rot
