@@ -106,7 +106,8 @@ def describe(x: Any) -> str:
     if isinstance(x, dict) and "__opaque__" in x:
         return f"an object of type {x['__opaque__']} ({x.get('repr', '')})"
     if isinstance(x, (list, tuple)):
-        return f"{type(x).__name__} of length {len(x)}"
+        shown = repr(x) if len(repr(x)) <= 160 else repr(x)[:150] + " ..."
+        return f"{type(x).__name__} of length {len(x)}: {shown}"
     return f"{type(x).__name__} {x!r}"[:200]
 
 
@@ -172,7 +173,7 @@ def _close_number(got, want, rule, atol, rtol, what):
         raise Fail(rule, f"{what}: expected a number ({_num(float(want))}), your code produced {describe(got)}")
     if math.isnan(want) and math.isnan(got):
         return
-    if got == want or abs(got - want) <= atol + rtol * abs(want):
+    if got == want or (math.isfinite(want) and abs(got - want) <= atol + rtol * abs(want)):
         return
     raise Fail(rule, f"{what}: expected {_num(float(want), float(got))}, "
                      f"your code produced {_num(float(got), float(want))}")
@@ -190,7 +191,8 @@ def _close_tensor(got, want, rule, atol, rtol, what, check_dtype):
     w = want.detach().to(torch.float64)
     same_nonfinite = (g == w) | (g.isnan() & w.isnan())
     err = (g - w).abs()
-    bad = ~(same_nonfinite | (err <= atol + rtol * w.abs()))
+    # the tolerance applies to finite expectations only: atol + rtol * inf would accept anything
+    bad = ~(same_nonfinite | (w.isfinite() & (err <= atol + rtol * w.abs())))
     if not bad.any():
         return
     err = torch.where(bad, err.nan_to_num(nan=math.inf), torch.zeros_like(err))

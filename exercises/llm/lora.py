@@ -1,4 +1,6 @@
-# mlkata exercise llm/lora -- LoRA: a frozen linear layer with a trainable low-rank update, merge and unmerge
+# mlkata exercise llm/lora
+#
+# LoRA: a frozen linear layer with a trainable low-rank update, merge and unmerge
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/llm/test_lora.py      (or: mlkata check llm/lora)
 # Stuck? mlkata hint llm/lora

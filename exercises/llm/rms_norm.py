@@ -1,4 +1,6 @@
-# mlkata exercise llm/rms_norm -- RMSNorm as in LLaMA: float32 statistics for half-precision inputs
+# mlkata exercise llm/rms_norm
+#
+# RMSNorm as in LLaMA: float32 statistics for half-precision inputs
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/llm/test_rms_norm.py      (or: mlkata check llm/rms_norm)
 # Stuck? mlkata hint llm/rms_norm

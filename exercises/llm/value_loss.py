@@ -1,4 +1,6 @@
-# mlkata exercise llm/value_loss -- The PPO value loss: clipped and unclipped, with the clip fraction
+# mlkata exercise llm/value_loss
+#
+# The PPO value loss: clipped and unclipped, with the clip fraction
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/llm/test_value_loss.py      (or: mlkata check llm/value_loss)
 # Stuck? mlkata hint llm/value_loss

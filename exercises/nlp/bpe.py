@@ -1,4 +1,6 @@
-# mlkata exercise nlp/bpe -- Byte-pair encoding (BPE): learn merges, encode, decode
+# mlkata exercise nlp/bpe
+#
+# Byte-pair encoding (BPE): learn merges, encode, decode
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_bpe.py      (or: mlkata check nlp/bpe)
 # Stuck? mlkata hint nlp/bpe
@@ -41,13 +43,15 @@ Merge = tuple[str, str]
 
 
 def _word_symbols(word: str) -> tuple[str, ...]:
-    """Helper: the initial symbols of a word, its characters with the marker on the last one."""
+    """Helper (optional -- only train_bpe, encode and decode are graded): the initial symbols of
+    a word, its characters with the marker on the last one: ``"low"`` -> ``("l", "o", "w</w>")``."""
     # YOUR CODE HERE
     raise NotImplementedError("_word_symbols: fill in this part")
 
 
 def _merge_pair(symbols: tuple[str, ...], pair: Merge) -> tuple[str, ...]:
-    """Helper: ``symbols`` with every occurrence of ``pair``, left to right, fused into one symbol."""
+    """Helper (optional): ``symbols`` with every occurrence of ``pair``, scanning left to right,
+    fused into one symbol: ``(("a", "a", "a", "b</w>"), ("a", "a"))`` -> ``("aa", "a", "b</w>")``."""
     # YOUR CODE HERE
     raise NotImplementedError("_merge_pair: fill in this part")
 

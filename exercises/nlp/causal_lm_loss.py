@@ -1,4 +1,6 @@
-# mlkata exercise nlp/causal_lm_loss -- The causal language-modelling loss (GPT's objective)
+# mlkata exercise nlp/causal_lm_loss
+#
+# The causal language-modelling loss (GPT's objective)
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_causal_lm_loss.py      (or: mlkata check nlp/causal_lm_loss)
 # Stuck? mlkata hint nlp/causal_lm_loss

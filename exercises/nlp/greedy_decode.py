@@ -1,4 +1,6 @@
-# mlkata exercise nlp/greedy_decode -- Batched greedy decoding with end-of-sequence padding
+# mlkata exercise nlp/greedy_decode
+#
+# Batched greedy decoding with end-of-sequence padding
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_greedy_decode.py      (or: mlkata check nlp/greedy_decode)
 # Stuck? mlkata hint nlp/greedy_decode

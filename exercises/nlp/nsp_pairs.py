@@ -1,4 +1,6 @@
-# mlkata exercise nlp/nsp_pairs -- BERT's next-sentence-prediction pairs
+# mlkata exercise nlp/nsp_pairs
+#
+# BERT's next-sentence-prediction pairs
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_nsp_pairs.py      (or: mlkata check nlp/nsp_pairs)
 # Stuck? mlkata hint nlp/nsp_pairs

@@ -1,4 +1,6 @@
-# mlkata exercise nlp/temperature_sampling -- Temperature sampling of the next token
+# mlkata exercise nlp/temperature_sampling
+#
+# Temperature sampling of the next token
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_temperature_sampling.py      (or: mlkata check nlp/temperature_sampling)
 # Stuck? mlkata hint nlp/temperature_sampling

@@ -1,4 +1,6 @@
-# mlkata exercise transformer/decoder_layer -- Transformer decoder layer: masked self-attention and cross-attention
+# mlkata exercise transformer/decoder_layer
+#
+# Transformer decoder layer: masked self-attention and cross-attention
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_decoder_layer.py      (or: mlkata check transformer/decoder_layer)
 # Stuck? mlkata hint transformer/decoder_layer

@@ -1,4 +1,6 @@
-# mlkata exercise transformer/encoder_layer -- Transformer encoder layer (post-LN and pre-LN)
+# mlkata exercise transformer/encoder_layer
+#
+# Transformer encoder layer (post-LN and pre-LN)
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_encoder_layer.py      (or: mlkata check transformer/encoder_layer)
 # Stuck? mlkata hint transformer/encoder_layer

@@ -1,4 +1,6 @@
-# mlkata exercise transformer/kv_cache -- KV cache for incremental decoding
+# mlkata exercise transformer/kv_cache
+#
+# KV cache for incremental decoding
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_kv_cache.py      (or: mlkata check transformer/kv_cache)
 # Stuck? mlkata hint transformer/kv_cache

@@ -1,0 +1,18 @@
+# BUG: confuses SiLU with the sigmoid approximation of GELU, z * sigmoid(1.702 z).
+import torch
+import torch.nn as nn
+
+
+def swiglu(x_gate, x_up):
+    return x_gate * torch.sigmoid(1.702 * x_gate) * x_up
+
+
+class SwiGLUMLP(nn.Module):
+    def __init__(self, hidden_size, intermediate_size):
+        super().__init__()
+        self.gate_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
+        self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
+        self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=False)
+
+    def forward(self, x):
+        return self.down_proj(swiglu(self.gate_proj(x), self.up_proj(x)))

@@ -1,0 +1,19 @@
+# BUG: forgets the factor 0.5 (plain mean squared error) in both losses.
+import torch
+
+
+def value_loss(values, returns, mask=None):
+    if mask is not None:
+        values, returns = values[mask], returns[mask]
+    return ((values - returns) ** 2).mean()
+
+
+def clipped_value_loss(values, old_values, returns, clip_eps=0.2, mask=None):
+    if mask is not None:
+        values, old_values, returns = values[mask], old_values[mask], returns[mask]
+    values_clipped = torch.clamp(values, old_values - clip_eps, old_values + clip_eps)
+    unclipped = (values - returns) ** 2
+    clipped = (values_clipped - returns) ** 2
+    loss = torch.maximum(unclipped, clipped).mean()
+    clip_frac = (clipped > unclipped).to(values.dtype).mean()
+    return loss, clip_frac

@@ -1,0 +1,19 @@
+# BUG: passes the probabilities straight to torch.multinomial, which only takes 1-D or 2-D inputs
+import torch
+
+
+def temperature_probs(logits, temperature):
+    if temperature < 0:
+        raise ValueError("temperature must be >= 0")
+    if temperature == 0:
+        return torch.zeros_like(logits).scatter(-1, logits.argmax(-1, keepdim=True), 1.0)
+    return torch.softmax(logits / temperature, dim=-1)
+
+
+def sample_next_token(logits, temperature=1.0, generator=None):
+    if temperature < 0:
+        raise ValueError("temperature must be >= 0")
+    if temperature == 0:
+        return logits.argmax(-1)
+    probs = temperature_probs(logits, temperature)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)

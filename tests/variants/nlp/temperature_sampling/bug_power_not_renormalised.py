@@ -1,0 +1,20 @@
+# BUG: applies T after the softmax as probs ** (1 / T) and forgets to renormalise (rows no longer sum to 1)
+import torch
+
+
+def temperature_probs(logits, temperature):
+    if temperature < 0:
+        raise ValueError("temperature must be >= 0")
+    if temperature == 0:
+        return torch.zeros_like(logits).scatter(-1, logits.argmax(-1, keepdim=True), 1.0)
+    return torch.softmax(logits, dim=-1) ** (1.0 / temperature)
+
+
+def sample_next_token(logits, temperature=1.0, generator=None):
+    if temperature < 0:
+        raise ValueError("temperature must be >= 0")
+    if temperature == 0:
+        return logits.argmax(-1)
+    probs = temperature_probs(logits, temperature)          # multinomial renormalises, so sampling is right
+    flat = probs.reshape(-1, probs.size(-1))
+    return torch.multinomial(flat, 1, generator=generator).reshape(logits.shape[:-1])
