@@ -1,13 +1,14 @@
-"""Benchmark: what grading costs, as ratios to `python -c "import torch"` measured in the same run.
+"""Benchmark: what grading costs, as ratios measured in the same run.  Not a test: nothing asserted.
 
-    python scripts/benchmark.py [--repeat 3]
+    python scripts/benchmark.py [--repeat 3] [--students 12] [--skip-class] [--skip-nbgrader]
 
-Prints the median wall time of
-  * `python -c "import torch"`                         (the floor every torch process pays)
-  * `pytest exercises/<area>/test_<one>.py`            (a learner's visible checks, references filled in)
-  * `mlkata grade --submission solutions`              (every exercise, hidden graders, sandboxed)
-  * `mlkata grade --submission exercises`              (every exercise, untouched stubs)
-and each one's ratio to the torch import.  Not a test: numbers only, nothing asserted.
+1. Single submission, median wall time and ratio to `python -c "import torch"`:
+   `pytest exercises/<one>` (references filled in), `mlkata grade` of the references and of the stubs,
+   and the same grading *bare* (checks in one process, no sandbox) -- the cost of isolation.
+2. A synthetic class (references, stubs and buggy variants in turn) on the core exercises with
+   `mlkata grade-batch --workers 1` and `--workers 2`: per-submission time, throughput, speed-up.
+3. `nbgrader autograde` of one submission of the core notebooks: time per notebook, beside
+   `mlkata grade` of the same code.
 """
 from __future__ import annotations
 
@@ -34,11 +35,12 @@ def median(cmd: list[str], repeat: int, cwd: Path = ROOT) -> float:
     return statistics.median(timed(cmd, cwd) for _ in range(repeat))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--exercise", default="fundamentals/gradient_clipping")
-    args = ap.parse_args()
+CORE = ["fundamentals/gradient_clipping", "transformer/attention", "nlp/mlm_masking", "nlp/sampling",
+        "nlp/beam_search", "llm/reward_model_loss", "llm/dpo_loss", "llm/ppo_objective"]
+BARE = "import sys; from mlkata import grading; grading.grade(sys.argv[1], sys.argv[2:] or None, isolate=False)"
+
+
+def single(args) -> None:
     area, name = args.exercise.split("/")
     with tempfile.TemporaryDirectory() as tmp:
         filled = Path(tmp) / "exercises"
@@ -50,12 +52,84 @@ def main() -> None:
              [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", f"{filled}/{area}/test_{name}.py"], ROOT),
             ("mlkata grade --submission solutions", [str(BIN / "mlkata"), "grade", "--submission", "solutions"], ROOT),
             ("mlkata grade --submission exercises", [str(BIN / "mlkata"), "grade", "--submission", "exercises"], ROOT),
+            ("bare: same checks in one process, no sandbox", [sys.executable, "-c", BARE, "solutions"], ROOT),
         ]
         results = [(label, median(cmd, args.repeat, cwd)) for label, cmd, cwd in rows]
     floor = results[0][1]
     print(f"median of {args.repeat} runs each, on {sys.platform} with {__import__('os').cpu_count()} cores")
+    print("1. one submission")
     for label, seconds in results:
-        print(f"  {label:45s} {seconds:6.2f} s   {seconds / floor:5.2f} x import torch")
+        print(f"  {label:47s} {seconds:6.2f} s   {seconds / floor:5.2f} x import torch")
+    print(f"  isolation cost: sandboxed / bare grading of the references = {results[2][1] / results[4][1]:.2f} x")
+
+
+def make_class(folder: Path, students: int) -> None:
+    """References, stubs and the first buggy variant of each core exercise, in turn."""
+    for i in range(students):
+        student = folder / f"s{i:03d}"
+        for ex_id in CORE:
+            area, name = ex_id.split("/")
+            kind = i % 3
+            src = (ROOT / "solutions" / area / f"{name}.py" if kind == 0 else
+                   ROOT / "exercises" / area / f"{name}.py" if kind == 1 else
+                   sorted((ROOT / "tests" / "variants" / ex_id).glob("bug_*.py"))[0])
+            (student / area).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, student / area / f"{name}.py")
+
+
+def klass(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "class"
+        make_class(folder, args.students)
+        sub = folder / "s000"
+        ex_flags = [a for e in CORE for a in ("--exercise", e)]
+        bare = median([sys.executable, "-c", BARE, str(sub), *CORE], args.repeat)
+        one = median([str(BIN / "mlkata"), "grade", "--submission", str(sub), *ex_flags], args.repeat)
+        times = {}
+        for workers in (1, 2):
+            out = Path(tmp) / f"out{workers}"
+            times[workers] = timed([str(BIN / "mlkata"), "grade-batch", str(folder), "--out", str(out),
+                                    "--workers", str(workers), *ex_flags])
+    n = args.students
+    print(f"2. a class of {n} submissions x {len(CORE)} core exercises")
+    print(f"  bare checks of one submission (one process)     {bare:6.2f} s")
+    print(f"  mlkata grade of one submission (sandboxed)      {one:6.2f} s   {one / bare:5.2f} x bare")
+    for w, t in times.items():
+        print(f"  grade-batch --workers {w}: {t:6.2f} s, {t / n:5.2f} s per submission, {n / t * 60:6.1f} submissions/min")
+    print(f"  speed-up 1 -> 2 workers: {times[1] / times[2]:.2f} x")
+
+
+def nbgrader_vs_mlkata(args) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from course_helpers import make_course, submit
+    from mlkata import course
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = make_course(Path(tmp) / "course", "core", CORE)
+        submit(folder, "core", "alice", {e: ROOT / "solutions" / f"{e}.py" for e in CORE})
+        api = course.nbgrader_api(folder)
+        start = time.perf_counter()
+        api.autograde("core", "alice", force=True, create=True)
+        nbg = time.perf_counter() - start
+    one = median([str(BIN / "mlkata"), "grade", "--submission", str(ROOT / "solutions"),
+                  *[a for e in CORE for a in ("--exercise", e)]], args.repeat)
+    print(f"3. nbgrader autograde vs mlkata grade, {len(CORE)} core notebooks of one student")
+    print(f"  nbgrader autograde: {nbg:6.2f} s, {nbg / len(CORE):5.2f} s per notebook")
+    print(f"  mlkata grade (same code):  {one:6.2f} s   nbgrader is {nbg / one:5.2f} x slower")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--exercise", default="fundamentals/gradient_clipping")
+    ap.add_argument("--students", type=int, default=12)
+    ap.add_argument("--skip-class", action="store_true")
+    ap.add_argument("--skip-nbgrader", action="store_true")
+    args = ap.parse_args()
+    single(args)
+    if not args.skip_class:
+        klass(args)
+    if not args.skip_nbgrader:
+        nbgrader_vs_mlkata(args)
 
 
 if __name__ == "__main__":

@@ -97,3 +97,18 @@ def test_feedback_names_the_failing_rule_and_shows_no_grader_code(graded_course)
         assert "FAIL " in text and ("rule:" in text or "your code" in text), ex_id
         leaked = [l for l in grader_lines if l in text]
         assert leaked == [], f"{ex_id}: grader code in feedback: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_release_notebooks_run_top_to_bottom_in_a_real_kernel(assignment, tmp_path):
+    """With the solution cell filled in, the first release notebook of each assignment runs clean."""
+    from nbclient import NotebookClient
+    release = sorted((ROOT / "release" / assignment).glob("*.ipynb"))[0]
+    ex = catalog.get(nbformat.read(release, as_version=4).metadata["mlkata"]["exercise"])
+    nb = nbformat.read(release, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    cell.source = ex.solution.read_text()
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()     # raises on any error
+    outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "PASS" in outputs and "FAIL" not in outputs

@@ -1,4 +1,6 @@
-# mlkata exercise vision/conv2d_unfold -- 2-D convolution with unfold (im2col) and matmul
+# mlkata exercise vision/conv2d_unfold
+#
+# 2-D convolution with unfold (im2col) and matmul
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/vision/test_conv2d_unfold.py      (or: mlkata check vision/conv2d_unfold)
 # Stuck? mlkata hint vision/conv2d_unfold

@@ -1,4 +1,6 @@
-# mlkata exercise vision/conv_arithmetic -- Convolution arithmetic: output sizes and receptive fields
+# mlkata exercise vision/conv_arithmetic
+#
+# Convolution arithmetic: output sizes and receptive fields
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/vision/test_conv_arithmetic.py      (or: mlkata check vision/conv_arithmetic)
 # Stuck? mlkata hint vision/conv_arithmetic
