@@ -101,14 +101,21 @@ def grade_batch(submissions: str | os.PathLike, out: str | os.PathLike, *, exerc
 
 
 def _run_local(jobs, exercise_ids, options, workers: int, done) -> None:
+    run_local(jobs, lambda student: (grade_student, (dict(jobs)[student], exercise_ids, options)), workers, done)
+
+
+def run_local(jobs, task_of: Callable[[str], tuple], workers: int, done) -> None:
+    """Run ``fn(*args)`` for each student (``task_of(student) -> (fn, args)``) on a process pool
+    of ``workers``, calling ``done(student, result, error)`` in this process as each finishes."""
     if workers <= 1:
-        for student, path in jobs:
-            _settle(done, student, lambda: grade_student(path, exercise_ids, options))
+        for student, _ in jobs:
+            fn, fn_args = task_of(student)
+            _settle(done, student, lambda: fn(*fn_args))
         return
     from . import sandbox
     ctx = sandbox.context()      # workers fork from a server that has imported torch already
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(grade_student, path, exercise_ids, options): student for student, path in jobs}
+        futures = {pool.submit(task_of(student)[0], *task_of(student)[1]): student for student, _ in jobs}
         try:
             for fut in as_completed(futures):
                 _settle(done, futures[fut], fut.result)

@@ -187,6 +187,18 @@ def cmd_release(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_autograde(args) -> int:
+    from . import course
+    scores = course.fast_autograde(Path(args.course).resolve(), args.assignment, workers=args.workers)
+    console = _console()
+    for student, notebooks in scores.items():
+        console.print(f"{student}: {sum(notebooks.values()):g} points "
+                      f"({', '.join(f'{n} {s:g}' for n, s in notebooks.items())})")
+    console.print(f"recorded {len(scores)} submission(s) in {Path(args.course) / 'gradebook.db'}; "
+                  f"graded notebooks in {Path(args.course) / 'autograded'}")
+    return 0
+
+
 def cmd_publish_solutions(args) -> int:
     from . import catalog, course
     written = course.publish_solutions(catalog.ROOT, Path(args.out), args.assignment or None)
@@ -287,6 +299,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--assignment", action="append", default=[], metavar="NAME")
     s.set_defaults(fn=cmd_release)
 
+    s = sub.add_parser("autograde", help="nbgrader autograde of a whole class, in parallel, into the gradebook")
+    s.add_argument("assignment")
+    s.add_argument("--course", default=".", help="nbgrader course directory (default: .)")
+    s.add_argument("--workers", type=int, default=None)
+    s.set_defaults(fn=cmd_autograde)
+
     s = sub.add_parser("publish-solutions", help="executed solution notebooks for after the deadline")
     s.add_argument("--out", default="published", help="folder (default: published/)")
     s.add_argument("--assignment", action="append", default=[], metavar="NAME")
@@ -306,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     from .catalog import CatalogError
     from .build import BuildError
     args = parser().parse_args(argv)
-    if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress"):
+    if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde"):
         import torch
         torch.set_num_threads(1)   # the judge's tensors are tiny: threads only add overhead
     for folder in (getattr(args, "submission", None), getattr(args, "submissions", None)):

@@ -112,3 +112,22 @@ def test_release_notebooks_run_top_to_bottom_in_a_real_kernel(assignment, tmp_pa
                    resources={"metadata": {"path": str(tmp_path)}}).execute()     # raises on any error
     outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "PASS" in outputs and "FAIL" not in outputs
+
+
+def test_class_wide_fast_autograde_fills_the_gradebook_as_nbgrader_does(graded_course, tmp_path):
+    """`mlkata autograde` (sandboxed, parallel) records the same scores through nbgrader's API, and
+    nbgrader's own generate_feedback works on what it wrote."""
+    nbgrader_folder, students = graded_course
+    folder = make_course(tmp_path / "course", "core", CORE)
+    for student, files in students.items():
+        submit(folder, "core", student, files)
+    scores = course.fast_autograde(folder, "core", workers=2)
+    for student in students:
+        expected = {catalog.get(e).name: s for e, s in _notebook_scores(nbgrader_folder, student).items()}
+        assert scores[student] == expected, student
+        got = {catalog.get(e).name: s for e, s in _notebook_scores(folder, student).items()}
+        assert got == expected, student
+    result = course.nbgrader_api(folder).generate_feedback("core", "carol", force=True)
+    assert result["success"], result.get("log", "")[-2000:]
+    page = (folder / "feedback" / "carol" / "core" / f"{catalog.get(CORE[0]).name}.html").read_text()
+    assert "FAIL" in page
