@@ -33,7 +33,7 @@ demo: setup
 test: setup-test
 	$(BIN)/mlkata build --check
 	@# pytest exits 5 when it collected no test: that is a failure here, and says so.
-	$(BIN)/pytest tests -n 2 -q; s=$$?; [ $$s -ne 5 ] || echo "pytest collected no tests" >&2; exit $$s
+	$(BIN)/pytest tests -n 2 --dist loadgroup -q; s=$$?; [ $$s -ne 5 ] || echo "pytest collected no tests" >&2; exit $$s
 
 clean:
 	rm -rf $(VENV)

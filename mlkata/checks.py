@@ -187,6 +187,9 @@ def _close_tensor(got, want, rule, atol, rtol, what, check_dtype):
         raise Fail(rule, f"{what}: expected shape {list(want.shape)}, your code produced shape {list(got.shape)}")
     if check_dtype and got.dtype != want.dtype:
         raise Fail(rule, f"{what}: expected dtype {want.dtype}, your code produced {got.dtype}")
+    if want.dim() == 0:
+        _close_number(got.item(), want.item(), rule, atol, rtol, what)
+        return
     g = got.detach().to(torch.float64)
     w = want.detach().to(torch.float64)
     same_nonfinite = (g == w) | (g.isnan() & w.isnan())

@@ -162,8 +162,8 @@ def cmd_build(args) -> int:
         for p in problems:
             console.print(f"[red]{escape(p)}[/]")
         if problems:
-            console.print(f"[red]{len(problems)} generated file(s) out of date[/]: run `mlkata build` "
-                          "(and edit catalog/ or graders/, never the generated files)")
+            console.print(f"[red]{len(problems)} problem(s)[/]: run `mlkata build` (and `mlkata release`); "
+                          "edit catalog/ or graders/, never the generated files")
             return 1
         console.print("[green]all generated files are up to date[/]")
         return 0

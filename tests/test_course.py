@@ -68,6 +68,11 @@ def _notebook_scores(folder: Path, student: str) -> dict[str, float]:
         return {e: gb.find_submission_notebook(catalog.get(e).name, "core", student).score for e in CORE}
 
 
+# The graded course is built once per worker: keep its tests on one xdist worker.
+course_group = pytest.mark.xdist_group("nbgrader-course")
+
+
+@course_group
 def test_autograde_gives_full_zero_and_partial_scores(graded_course):
     folder, _ = graded_course
     full = {e: sum(c.points for c, _ in grading.checks_for(catalog.get(e))) for e in CORE}
@@ -77,6 +82,7 @@ def test_autograde_gives_full_zero_and_partial_scores(graded_course):
     assert all(0 <= carol[e] < full[e] for e in CORE), carol
 
 
+@course_group
 def test_nbgrader_and_mlkata_grade_give_the_same_scores(graded_course):
     folder, students = graded_course
     for student, files in students.items():
@@ -86,6 +92,7 @@ def test_nbgrader_and_mlkata_grade_give_the_same_scores(graded_course):
             assert scores[ex_id] == expected, (student, ex_id, scores[ex_id], expected)
 
 
+@course_group
 def test_feedback_names_the_failing_rule_and_shows_no_grader_code(graded_course):
     folder, _ = graded_course
     for ex_id in CORE:
@@ -114,6 +121,7 @@ def test_release_notebooks_run_top_to_bottom_in_a_real_kernel(assignment, tmp_pa
     assert "PASS" in outputs and "FAIL" not in outputs
 
 
+@course_group
 def test_class_wide_fast_autograde_fills_the_gradebook_as_nbgrader_does(graded_course, tmp_path):
     """`mlkata autograde` (sandboxed, parallel) records the same scores through nbgrader's API, and
     nbgrader's own generate_feedback works on what it wrote."""
