@@ -50,6 +50,9 @@ def solution_regions(lines: list[str], origin: str) -> list[Region]:
             if i == open_at + 1:
                 raise BuildError(f"{origin}:{i + 1}: empty solution region")
             indent = lines[open_at][: len(lines[open_at]) - len(lines[open_at].lstrip())]
+            if not indent:
+                raise BuildError(f"{origin}:{open_at + 1}: a solution region at module level would make "
+                                 "the stub raise on import; put it inside a function")
             regions.append(Region(open_at, i, indent, _enclosing_def(lines, open_at, indent)))
             open_at = None
     if open_at is not None:

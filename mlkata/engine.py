@@ -123,11 +123,18 @@ def _root_name(node: ast.AST) -> str | None:
 
 
 def _resolve(dotted: str):
+    """The object at a dotted path; submodules are imported by name (``torch.optim.sgd.sgd``:
+    torch.optim deletes its submodule attributes, so plain getattr would not find them)."""
     parts = dotted.split(".")
-    obj = importlib.import_module(parts[0])
-    for p in parts[1:]:
-        obj = getattr(obj, p)
-    return obj
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for p in parts[i:]:
+            obj = getattr(obj, p)
+        return obj
+    raise ImportError(dotted)
 
 
 _ALIASES: dict[tuple[str, int], list] = {}

@@ -81,3 +81,8 @@ def test_check_reports_stale_files_after_an_authored_change(repo_copy):
     assert f"stale: {ex.solution.relative_to(repo_copy)}" in problems
     written, kept = build.write(repo_copy)
     assert kept == [] and build.stale(repo_copy) == []
+
+
+def test_a_module_level_solution_region_is_refused():
+    with pytest.raises(build.BuildError, match="module level"):
+        build.solution_regions(["### BEGIN SOLUTION", "X = 1", "### END SOLUTION"], "ref.py")
