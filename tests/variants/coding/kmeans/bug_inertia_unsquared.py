@@ -1,0 +1,34 @@
+# BUG: the inertia sums the distances (torch.cdist) instead of the SQUARED distances.
+import torch
+
+
+def kmeans_plusplus(X, k, generator):
+    n = X.shape[0]
+    idx = [int(torch.randint(n, (1,), generator=generator))]
+    d2 = ((X - X[idx[0]]) ** 2).sum(1)
+    for _ in range(1, k):
+        j = int(torch.multinomial(d2, 1, generator=generator))
+        idx.append(j)
+        d2 = torch.minimum(d2, ((X - X[j]) ** 2).sum(1))
+    return X[idx].clone()
+
+
+def lloyd(X, init, max_iter=300):
+    C = init.clone()
+    labels = None
+    for _ in range(max_iter):
+        new = torch.cdist(X, C).argmin(1)
+        if labels is not None and torch.equal(new, labels):
+            break
+        labels = new
+        for j in range(C.shape[0]):
+            if (labels == j).any():
+                C[j] = X[labels == j].mean(0)
+    dist, labels = torch.cdist(X, C).min(1)
+    return C, labels, dist.sum()
+
+
+def kmeans(X, k, max_iter=300, generator=None):
+    if generator is None:
+        generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
+    return lloyd(X, kmeans_plusplus(X, k, generator), max_iter)

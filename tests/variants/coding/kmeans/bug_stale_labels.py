@@ -1,0 +1,35 @@
+# BUG: returns the labels of the last assignment step, not those of the centres after the last update.
+import torch
+
+
+def kmeans_plusplus(X, k, generator):
+    n = X.shape[0]
+    idx = [int(torch.randint(n, (1,), generator=generator))]
+    d2 = ((X - X[idx[0]]) ** 2).sum(1)
+    for _ in range(1, k):
+        j = int(torch.multinomial(d2, 1, generator=generator))
+        idx.append(j)
+        d2 = torch.minimum(d2, ((X - X[j]) ** 2).sum(1))
+    return X[idx].clone()
+
+
+def lloyd(X, init, max_iter=300):
+    C = init.clone()
+    labels = ((X[:, None, :] - C[None, :, :]) ** 2).sum(-1).argmin(1)
+    for _ in range(max_iter):
+        for j in range(C.shape[0]):
+            if (labels == j).any():
+                C[j] = X[labels == j].mean(0)
+        new = ((X[:, None, :] - C[None, :, :]) ** 2).sum(-1).argmin(1)
+        if torch.equal(new, labels):
+            break
+        if _ < max_iter - 1:
+            labels = new
+    inertia = ((X - C[labels]) ** 2).sum()
+    return C, labels, inertia
+
+
+def kmeans(X, k, max_iter=300, generator=None):
+    if generator is None:
+        generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
+    return lloyd(X, kmeans_plusplus(X, k, generator), max_iter)

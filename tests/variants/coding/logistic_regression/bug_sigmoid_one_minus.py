@@ -1,0 +1,25 @@
+# BUG: sigmoid as 1 - 1 / (1 + exp(z)): no overflow, but small probabilities lose their digits (sigmoid(-40) -> 0).
+import torch
+
+
+def sigmoid(z):
+    return 1 - 1 / (1 + torch.exp(z))
+
+
+def fit(X, y, lr=0.1, epochs=1000, l2=0.0):
+    n, d = X.shape
+    y = y.to(X.dtype)
+    w, b = torch.zeros(d, dtype=X.dtype), torch.zeros((), dtype=X.dtype)
+    for _ in range(epochs):
+        r = sigmoid(X @ w + b) - y
+        w, b = w - lr * (X.T @ r / n + l2 * w), b - lr * r.mean()
+    return w, b
+
+
+def predict_proba(X, w, b):
+    return sigmoid(X @ w + b)
+
+
+def predict(X, w, b):
+    return (X @ w + b > 0).long()
+

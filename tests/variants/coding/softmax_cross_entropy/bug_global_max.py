@@ -1,0 +1,24 @@
+# BUG: subtracts the maximum of the whole tensor instead of each slice's: a row far below it underflows to 0/0.
+import torch
+
+
+def softmax(x, dim=-1):
+    e = (x - x.max()).exp()
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def log_softmax(x, dim=-1):
+    z = x - x.max()
+    return z - z.exp().sum(dim=dim, keepdim=True).log()
+
+
+def cross_entropy(logits, target, weight=None, ignore_index=-100):
+    logp = log_softmax(logits, dim=-1)
+    counted = target != ignore_index
+    safe = torch.where(counted, target, torch.zeros_like(target))
+    nll = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)
+    w = torch.ones_like(nll) if weight is None else weight[safe].to(nll.dtype)
+    w = torch.where(counted, w, torch.zeros_like(w))
+    terms = torch.where(counted, w * nll, torch.zeros_like(nll))
+    return terms.sum() / w.sum()
+
