@@ -83,43 +83,60 @@ def _where(exc: BaseException, student_path: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 def forbidden_in_source(source: str, forbidden: Iterable[str]) -> list[str]:
-    """Forbidden dotted names that the source reaches: through an imported module
-    (``torch.nn.utils.clip_grad_norm_``, ``F.scaled_dot_product_attention``), by importing the name,
-    or as a string (``getattr(utils, "clip_grad_norm_")``) unless the module defines that name itself.
-    The learner's own function of the same name (``self.f``, ``__all__``) is not a hit; the runtime
-    tripwire catches what a scan cannot see.
+    """Forbidden dotted names the source reaches by name: an attribute chain through an imported
+    module or alias (``F.scaled_dot_product_attention`` with ``import torch.nn.functional as F``),
+    an imported name (``from torch.nn.utils import clip_grad_norm_``), or ``getattr(module, "name")``.
+    Chains are resolved through the module's own imports, so the learner's ``self.f`` or an
+    unrelated ``F.normalize`` is never a hit; what a scan cannot see (computed names, tensor
+    methods, re-exports) is left to the runtime tripwire.
     """
-    leaves = {name.rsplit(".", 1)[-1]: name for name in forbidden}
+    forbidden = list(forbidden)
+    wanted = set(forbidden)
+    leaves = {name.rsplit(".", 1)[-1] for name in forbidden}
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
-    imported, defined = set(), set()
+    aliases: dict[str, str] = {}
+    defined = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defined.add(node.name)
-    found = []
+    found: list[str] = []
+
+    def hit(name: str | None) -> None:
+        if name in wanted and name not in found:
+            found.append(name)
+
     for node in ast.walk(tree):
-        hit = None
-        if isinstance(node, ast.Attribute) and node.attr in leaves and _root_name(node) in imported:
-            hit = node.attr
-        elif isinstance(node, ast.ImportFrom):
-            hit = next((a.name for a in node.names if a.name in leaves), None)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            leaf = node.value.rsplit(".", 1)[-1]
-            if leaf in leaves and leaf not in defined:
-                hit = leaf
-        if hit and leaves[hit] not in found:
-            found.append(leaves[hit])
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for a in node.names:
+                hit(f"{node.module}.{a.name}")
+        elif isinstance(node, ast.Attribute) and node.attr in leaves:
+            hit(_dotted(node, aliases))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                and isinstance(node.args[1].value, str) and node.args[1].value not in defined:
+            base = _dotted(node.args[0], aliases)
+            hit(f"{base}.{node.args[1].value}" if base else None)
     return found
 
 
-def _root_name(node: ast.AST) -> str | None:
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """``a.b.c`` with its root name replaced by what the module imported it as, if it did."""
+    parts = []
     while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
         node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(parts)])
 
 
 def _resolve(dotted: str):

@@ -94,3 +94,15 @@ def test_the_source_scan_flags_library_calls_not_the_learners_own_names():
                   "from torch.nn.functional import scaled_dot_product_attention\n",
                   "import torch\ngetattr(torch.nn.functional, 'scaled_dot_product_attention')\n"):
         assert forbidden_in_source(cheat, forbidden) == forbidden, cheat
+
+
+def test_the_source_scan_resolves_aliases_so_unrelated_names_are_not_hits():
+    from mlkata.engine import forbidden_in_source
+    forbidden = ["sklearn.preprocessing.normalize", "torch.nn.utils.clip_grad_norm_"]
+    fine = ("import torch.nn.functional as F\nF.normalize\nd = {'normalize': 1}\n"
+            "from torch import nn\n")
+    assert forbidden_in_source(fine, forbidden) == []
+    assert forbidden_in_source("from torch import nn\nnn.utils.clip_grad_norm_\n", forbidden) == \
+        ["torch.nn.utils.clip_grad_norm_"]
+    assert forbidden_in_source("from sklearn.preprocessing import normalize\n", forbidden) == \
+        ["sklearn.preprocessing.normalize"]

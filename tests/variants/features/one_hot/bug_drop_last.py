@@ -1,0 +1,31 @@
+# BUG: drop='first' removes the LAST category of each block instead of the first.
+import numpy as np
+
+
+class OneHotEncoder:
+    def __init__(self, drop=None):
+        self.drop = drop
+
+    def fit(self, X):
+        X = np.asarray(X)
+        self.categories_ = [np.unique(X[:, j]) for j in range(X.shape[1])]
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X)
+        first = 1 if self.drop == "first" else 0
+        blocks = []
+        for j, cats in enumerate(self.categories_):
+            hits = X[:, j][:, None] == cats[None, :]
+            blocks.append(hits[:, :hits.shape[1] - first].astype(np.float64))
+        return np.concatenate(blocks, axis=1)
+
+    def fit_transform(self, X):
+        return self.fit(X).transform(X)
+
+    def get_feature_names(self, input_features=None):
+        if input_features is None:
+            input_features = [f"x{j}" for j in range(len(self.categories_))]
+        first = 1 if self.drop == "first" else 0
+        return [f"{input_features[j]}_{c}" for j, cats in enumerate(self.categories_)
+                for c in cats.tolist()[:len(cats) - first]]

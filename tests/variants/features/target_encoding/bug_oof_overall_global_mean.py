@@ -1,0 +1,38 @@
+# BUG: out-of-fold encoders shrink towards the global mean of ALL rows (computed once), so fold k's y leaks in.
+import numpy as np
+
+
+class TargetEncoder:
+    def __init__(self, smoothing=1.0):
+        self.smoothing = smoothing
+
+    def fit(self, x, y):
+        y = np.asarray(y, dtype=np.float64)
+        self.global_mean_ = float(y.mean())
+        sums, counts = {}, {}
+        for c, target in zip(np.asarray(x).tolist(), y.tolist()):
+            sums[c] = sums.get(c, 0.0) + target
+            counts[c] = counts.get(c, 0) + 1
+        m = self.smoothing
+        self.encodings_ = {c: (sums[c] + m * self.global_mean_) / (counts[c] + m) for c in sums}
+        return self
+
+    def transform(self, x):
+        return np.array([self.encodings_.get(c, self.global_mean_) for c in np.asarray(x).tolist()],
+                        dtype=np.float64)
+
+    def fit_transform(self, x, y, folds):
+        x, y, folds = np.asarray(x), np.asarray(y), np.asarray(folds)
+        out = np.empty(len(x), dtype=np.float64)
+        for k in np.unique(folds):
+            held_out = folds == k
+            inner = TargetEncoder(self.smoothing).fit(x[~held_out], y[~held_out])
+            g_all, g_in = float(np.asarray(y, dtype=float).mean()), inner.global_mean_
+            n_in = {c: int(((x[~held_out]) == c).sum()) for c in inner.encodings_}
+            m = self.smoothing
+            inner.encodings_ = {c: (e * (n_in[c] + m) - m * g_in + m * g_all) / (n_in[c] + m)
+                                for c, e in inner.encodings_.items()}
+            inner.global_mean_ = g_all
+            out[held_out] = inner.transform(x[held_out])
+        self.fit(x, y)
+        return out
