@@ -16,3 +16,8 @@ def test_every_exercise_has_hints_difficulty_time_and_points():
     for ex in catalog.load().values():
         assert ex.hints and ex.difficulty in ("easy", "medium", "hard") and ex.minutes > 0, ex.id
         assert sum(c.points for c, _ in checks_for(ex)) > 0, ex.id
+
+
+def test_every_seed_concept_has_an_exercise_and_every_area_five():
+    from mlkata import coverage
+    assert coverage.compute().uncovered() == []

@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/activations -- Activation functions: leaky ReLU, ELU, SELU, GELU and their derivatives by hand
+# mlkata exercise fundamentals/activations
+#
+# Activation functions: leaky ReLU, ELU, SELU, GELU and their derivatives by hand
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_activations.py      (or: mlkata check fundamentals/activations)
 # Stuck? mlkata hint fundamentals/activations

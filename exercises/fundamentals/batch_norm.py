@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/batch_norm -- Batch normalization: train/eval modes and running statistics
+# mlkata exercise fundamentals/batch_norm
+#
+# Batch normalization: train/eval modes and running statistics
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_batch_norm.py      (or: mlkata check fundamentals/batch_norm)
 # Stuck? mlkata hint fundamentals/batch_norm

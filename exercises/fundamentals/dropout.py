@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/dropout -- Inverted dropout, in training and in eval mode
+# mlkata exercise fundamentals/dropout
+#
+# Inverted dropout, in training and in eval mode
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_dropout.py      (or: mlkata check fundamentals/dropout)
 # Stuck? mlkata hint fundamentals/dropout

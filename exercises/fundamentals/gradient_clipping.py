@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/gradient_clipping -- Gradient clipping by global norm and by value
+# mlkata exercise fundamentals/gradient_clipping
+#
+# Gradient clipping by global norm and by value
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_gradient_clipping.py      (or: mlkata check fundamentals/gradient_clipping)
 # Stuck? mlkata hint fundamentals/gradient_clipping

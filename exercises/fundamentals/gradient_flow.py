@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/gradient_flow -- Gradient flow: vanishing gradients in deep sigmoid networks
+# mlkata exercise fundamentals/gradient_flow
+#
+# Gradient flow: vanishing gradients in deep sigmoid networks
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_gradient_flow.py      (or: mlkata check fundamentals/gradient_flow)
 # Stuck? mlkata hint fundamentals/gradient_flow

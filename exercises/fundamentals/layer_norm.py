@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/layer_norm -- Layer normalization over the last k dimensions
+# mlkata exercise fundamentals/layer_norm
+#
+# Layer normalization over the last k dimensions
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_layer_norm.py      (or: mlkata check fundamentals/layer_norm)
 # Stuck? mlkata hint fundamentals/layer_norm

@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/manual_backprop -- Backprop by hand: linear layer + softmax cross-entropy
+# mlkata exercise fundamentals/manual_backprop
+#
+# Backprop by hand: linear layer + softmax cross-entropy
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_manual_backprop.py      (or: mlkata check fundamentals/manual_backprop)
 # Stuck? mlkata hint fundamentals/manual_backprop

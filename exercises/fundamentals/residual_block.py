@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/residual_block -- ResNet's residual block, with a projection shortcut
+# mlkata exercise fundamentals/residual_block
+#
+# ResNet's residual block, with a projection shortcut
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_residual_block.py      (or: mlkata check fundamentals/residual_block)
 # Stuck? mlkata hint fundamentals/residual_block

@@ -1,4 +1,6 @@
-# mlkata exercise fundamentals/weight_init -- Weight initialization: Xavier/Glorot uniform and He/Kaiming normal
+# mlkata exercise fundamentals/weight_init
+#
+# Weight initialization: Xavier/Glorot uniform and He/Kaiming normal
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/fundamentals/test_weight_init.py      (or: mlkata check fundamentals/weight_init)
 # Stuck? mlkata hint fundamentals/weight_init

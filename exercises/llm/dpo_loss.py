@@ -1,4 +1,6 @@
-# mlkata exercise llm/dpo_loss -- Direct Preference Optimization: the sigmoid DPO loss and its implicit rewards
+# mlkata exercise llm/dpo_loss
+#
+# Direct Preference Optimization: the sigmoid DPO loss and its implicit rewards
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/llm/test_dpo_loss.py      (or: mlkata check llm/dpo_loss)
 # Stuck? mlkata hint llm/dpo_loss

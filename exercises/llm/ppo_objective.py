@@ -1,4 +1,6 @@
-# mlkata exercise llm/ppo_objective -- PPO for RLHF: KL-penalised rewards, GAE and the clipped loss
+# mlkata exercise llm/ppo_objective
+#
+# PPO for RLHF: KL-penalised rewards, GAE and the clipped loss
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/llm/test_ppo_objective.py      (or: mlkata check llm/ppo_objective)
 # Stuck? mlkata hint llm/ppo_objective

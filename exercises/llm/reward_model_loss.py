@@ -1,4 +1,6 @@
-# mlkata exercise llm/reward_model_loss -- Reward-model loss: Bradley-Terry preferences with a margin
+# mlkata exercise llm/reward_model_loss
+#
+# Reward-model loss: Bradley-Terry preferences with a margin
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/llm/test_reward_model_loss.py      (or: mlkata check llm/reward_model_loss)
 # Stuck? mlkata hint llm/reward_model_loss

@@ -1,4 +1,6 @@
-# mlkata exercise nlp/beam_search -- Beam search with GNMT length normalisation
+# mlkata exercise nlp/beam_search
+#
+# Beam search with GNMT length normalisation
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_beam_search.py      (or: mlkata check nlp/beam_search)
 # Stuck? mlkata hint nlp/beam_search

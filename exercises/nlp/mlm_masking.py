@@ -1,4 +1,6 @@
-# mlkata exercise nlp/mlm_masking -- BERT's masked-language-model masking (80/10/10)
+# mlkata exercise nlp/mlm_masking
+#
+# BERT's masked-language-model masking (80/10/10)
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_mlm_masking.py      (or: mlkata check nlp/mlm_masking)
 # Stuck? mlkata hint nlp/mlm_masking

@@ -1,4 +1,6 @@
-# mlkata exercise nlp/sampling -- Top-k and top-p (nucleus) filtering of logits
+# mlkata exercise nlp/sampling
+#
+# Top-k and top-p (nucleus) filtering of logits
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/nlp/test_sampling.py      (or: mlkata check nlp/sampling)
 # Stuck? mlkata hint nlp/sampling

@@ -1,4 +1,6 @@
-# mlkata exercise transformer/attention -- Scaled dot-product attention and multi-head attention
+# mlkata exercise transformer/attention
+#
+# Scaled dot-product attention and multi-head attention
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_attention.py      (or: mlkata check transformer/attention)
 # Stuck? mlkata hint transformer/attention

@@ -1,4 +1,6 @@
-# mlkata exercise transformer/feed_forward -- The position-wise feed-forward network
+# mlkata exercise transformer/feed_forward
+#
+# The position-wise feed-forward network
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_feed_forward.py      (or: mlkata check transformer/feed_forward)
 # Stuck? mlkata hint transformer/feed_forward

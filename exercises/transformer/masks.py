@@ -1,4 +1,6 @@
-# mlkata exercise transformer/masks -- Causal and padding masks, boolean and additive
+# mlkata exercise transformer/masks
+#
+# Causal and padding masks, boolean and additive
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_masks.py      (or: mlkata check transformer/masks)
 # Stuck? mlkata hint transformer/masks

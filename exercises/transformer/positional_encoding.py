@@ -1,4 +1,6 @@
-# mlkata exercise transformer/positional_encoding -- (sin, cos) positional encoding of the original Transformer
+# mlkata exercise transformer/positional_encoding
+#
+# (sin, cos) positional encoding of the original Transformer
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_positional_encoding.py      (or: mlkata check transformer/positional_encoding)
 # Stuck? mlkata hint transformer/positional_encoding

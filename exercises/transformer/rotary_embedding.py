@@ -1,4 +1,6 @@
-# mlkata exercise transformer/rotary_embedding -- Rotary position embedding (RoPE), rotate-half layout
+# mlkata exercise transformer/rotary_embedding
+#
+# Rotary position embedding (RoPE), rotate-half layout
 # Fill in the parts marked YOUR CODE HERE, then check your work with
 #     pytest exercises/transformer/test_rotary_embedding.py      (or: mlkata check transformer/rotary_embedding)
 # Stuck? mlkata hint transformer/rotary_embedding
