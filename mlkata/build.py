@@ -124,8 +124,36 @@ def solution(ex: Exercise) -> tuple[Path, str]:
     return ex.solution, "\n".join(header + body) + "\n"
 
 
+def _top_level(text: str) -> dict[str, str]:
+    """Top-level names a module binds (def, class, assignment) -> the source that binds them."""
+    tree = ast.parse(text)
+    out = {}
+    for node in tree.body:
+        targets = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            targets = [node.name]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                targets += [t.id] if isinstance(t, ast.Name) else []
+        for name in targets:
+            out[name] = ast.get_source_segment(text, node) or ""
+    return out
+
+
+def _check_no_clash(ex: Exercise) -> None:
+    """In a notebook the visible checks run in the learner's namespace, after the solution cell:
+    a probe or check named like a learner's function would silently replace it."""
+    mine = _top_level(ex.reference_source.read_text())
+    theirs = _top_level(ex.visible_checks.read_text())
+    clash = sorted(n for n in set(mine) & set(theirs) if mine[n] != theirs[n])
+    if clash:
+        raise BuildError(f"{_rel(ex, ex.visible_checks)} defines {', '.join(clash)}, which the exercise "
+                         "defines too; rename them in visible.py (in a notebook they would replace the learner's)")
+
+
 def visible_test(ex: Exercise) -> tuple[Path, str]:
     """The visible checks, runnable by pytest against the stub beside them."""
+    _check_no_clash(ex)
     from .grading import check_module
     from .checks import checks_of
     if not ex.visible_checks.exists():

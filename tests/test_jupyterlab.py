@@ -76,16 +76,15 @@ def test_a_release_notebook_runs_in_jupyterlab(tmp_path):
                 page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
                 page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
                 cells = page.locator(".jp-Notebook .jp-CodeCell")
-                for i in range(3):                               # setup, solution, visible definitions
-                    cells.nth(i).click()
+                # setup, solution, visible definitions, then the first visible check; each must show an
+                # execution count ("[n]:", not "[ ]:") before the next is run
+                for i in range(4):
+                    cells.nth(i).locator(".jp-InputPrompt").click()
                     page.keyboard.press("Control+Enter")
-                    cells.nth(i).locator(".jp-InputPrompt").filter(has_text="[").wait_for(timeout=60_000)
-                check = cells.nth(3)                                   # the first visible check
-                check.click()
-                page.keyboard.press("Control+Enter")
-                page.wait_for_function(
-                    "el => /\\[\\d+\\]/.test(el.textContent)", arg=check.locator(".jp-InputPrompt").element_handle(),
-                    timeout=60_000)
+                    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)",
+                                           arg=cells.nth(i).locator(".jp-InputPrompt").element_handle(),
+                                           timeout=90_000)
+                check = cells.nth(3)
                 output = check.locator(".jp-OutputArea").inner_text(timeout=60_000)
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "jupyterlab-release-notebook.png"))

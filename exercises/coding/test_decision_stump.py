@@ -12,7 +12,7 @@ FIELDS = ("feature", "threshold", "left_class", "right_class", "gain")
 
 
 @probe
-def gini(sub, counts):
+def gini_probe(sub, counts):
     return {"out": sub.gini(counts), "counts_after": counts}
 
 
@@ -76,7 +76,7 @@ F64 = torch.float64
 @check("gini of class totals [5, 5, 0], [10, 0, 0], [0, 0, 0], [1, 1, 1] is 0.5, 0, 0, 2/3")
 def gini_values(run):
     counts = torch.tensor([[5.0, 5.0, 0.0], [10.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], dtype=F64)
-    expect_close(run(gini, counts)["out"], torch.tensor([0.5, 0.0, 0.0, 2 / 3], dtype=F64),
+    expect_close(run(gini_probe, counts)["out"], torch.tensor([0.5, 0.0, 0.0, 2 / 3], dtype=F64),
                  "gini = 1 - sum_c (counts_c / total)^2 along the last dimension; an empty node (total 0) has "
                  "impurity 0, not nan", rtol=1e-12, atol=1e-12, what="gini(counts)")
 

@@ -17,7 +17,7 @@ def sig(sub, z):
 
 
 @probe
-def fit(sub, X, y, lr, epochs, l2=0.0):
+def fit_probe(sub, X, y, lr, epochs, l2=0.0):
     """``sub.fit``; also ``X`` and ``y`` afterwards."""
     out = sub.fit(X, y, lr, epochs, l2)
     if isinstance(out, (tuple, list)) and len(out) == 2:
@@ -28,7 +28,7 @@ def fit(sub, X, y, lr, epochs, l2=0.0):
 @probe
 def fit_many(sub, X, y, lr, l2, epochs_list):
     """``fit`` for every number of epochs in ``epochs_list``, in one call."""
-    return [fit.fn(sub, X, y, lr, e, l2) for e in epochs_list]
+    return [fit_probe.fn(sub, X, y, lr, e, l2) for e in epochs_list]
 
 
 @probe
@@ -81,7 +81,7 @@ Y4 = torch.tensor([1, 0, 1, 0])
 
 @check("one step from w = 0, b = 0: w = -lr * X^T (0.5 - y) / n, b = -lr * mean(0.5 - y)")
 def one_step(run):
-    got = weights(run(fit, X4, Y4, 0.5, 1), 2, "fit(X (4, 2), y, lr=0.5, epochs=1)")
+    got = weights(run(fit_probe, X4, Y4, 0.5, 1), 2, "fit(X (4, 2), y, lr=0.5, epochs=1)")
     r = 0.5 - Y4.double()                                  # p - y at w = 0, b = 0
     expect_close(got[0], -0.5 * X4.T @ r / 4, "the gradient of the mean log loss is X^T (p - y) / n (mean, not "
                  "sum); the step is w -= lr * gradient", rtol=1e-12, atol=1e-15, what="w after one step")

@@ -44,7 +44,7 @@ def precision_and_recall(run):
 
 
 @check("reciprocal rank is 1 / rank of the first relevant item, and 0 when nothing is relevant")
-def reciprocal_rank(run):
+def reciprocal_rank_small(run):
     rel = torch.tensor([[0, 0, 1, 0, 1], [0, 0, 0, 0, 0]])
     rr = per_query(run(metric, "reciprocal_rank", SCORES, rel), 2, "reciprocal_rank")
     expect_close(rr, torch.tensor([1 / 3, 0.0]), "reciprocal rank = 1 / rank (counted from 1) of the "

@@ -99,9 +99,9 @@ def gini_random(run):
     total = counts.sum(-1, keepdim=True)
     want = torch.where(total[..., 0] > 0, 1 - ((counts / total.clamp_min(1e-300)) ** 2).sum(-1), 0.0)
     rule = "gini(counts) = 1 - sum_c (counts_c / total)^2 over the LAST dimension, 0 where the total is 0"
-    expect_close(run(V.gini, counts)["out"], want, rule, rtol=1e-12, atol=1e-12, what="gini of (4, 3, 5) totals",
+    expect_close(run(V.gini_probe, counts)["out"], want, rule, rtol=1e-12, atol=1e-12, what="gini of (4, 3, 5) totals",
                  check_dtype=True)
-    got = run(V.gini, counts.float())
+    got = run(V.gini_probe, counts.float())
     expect_close(got["out"], want.float(), rule + "; the result keeps counts' dtype (float32 here)", rtol=1e-5,
                  atol=1e-6, what="gini of float32 totals", check_dtype=True)
     expect_close(got["counts_after"], counts.float(), "gini must not modify counts", rtol=0, atol=0,

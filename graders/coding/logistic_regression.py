@@ -114,7 +114,7 @@ def sigmoid_float32(run):
 def trajectory(run):
     for k, (epochs, lr) in enumerate(((1, 0.7), (3, 0.3), (25, 0.5), (25, 2.0), (3, 1.0))):
         X, y = dataset(100 + k)
-        got = run(V.fit, X, y, lr, epochs, 0.0)
+        got = run(V.fit_probe, X, y, lr, epochs, 0.0)
         expect_fit(got, gd_oracle(X, y, lr, epochs, 0.0), "every step moves w by -lr * X^T (p - y) / n and b by "
                    "-lr * mean(p - y), both computed at the same (w, b), starting from zeros",
                    f"n={X.shape[0]}, d={X.shape[1]}, lr={lr}, epochs={epochs}")
@@ -124,7 +124,7 @@ def trajectory(run):
 def l2_penalty(run):
     for k, (l2, bias) in enumerate(((0.5, 2.0), (1.0, -1.5), (0.05, 0.0))):
         X, y = dataset(200 + k, n=40, d=3, bias=bias)
-        got = run(V.fit, X, y, 0.4, 30, l2)
+        got = run(V.fit_probe, X, y, 0.4, 30, l2)
         expect_fit(got, gd_oracle(X, y, 0.4, 30, l2), "the objective's penalty is (l2 / 2) ||w||^2, so its "
                    "gradient is l2 * w (not 2 * l2 * w); the bias is not penalised",
                    f"l2={l2}, labels {int(y.sum())} of {len(y)} positive, 30 epochs")
@@ -134,7 +134,7 @@ def l2_penalty(run):
 def converges(run):
     for k, l2 in enumerate((0.01, 0.1)):
         X, y = dataset(300 + k, n=200, d=4, sep=1.0, bias=0.5)
-        got = run(V.fit, X, y, 1.0, 500, l2)
+        got = run(V.fit_probe, X, y, 1.0, 500, l2)
         w_star, b_star = newton_oracle(X, y, l2)
         expect_fit(got, (w_star, b_star), "gradient descent on the convex J converges to its unique minimiser: "
                    "mean log loss + (l2 / 2) ||w||^2, bias unpenalised", f"l2={l2}, 500 epochs, lr=1",
@@ -161,9 +161,9 @@ def monotone(run):
 @check("labels may be int64, float or bool: the same fit every time")
 def label_dtypes(run):
     X, y = dataset(500, n=30, d=2)
-    base = V.weights(run(V.fit, X, y, 0.5, 10, 0.1), 2, "fit with int64 labels")
+    base = V.weights(run(V.fit_probe, X, y, 0.5, 10, 0.1), 2, "fit with int64 labels")
     for label in (y.double(), y.float(), y.bool()):
-        expect_fit(run(V.fit, X, label, 0.5, 10, 0.1), base, "the same 0/1 labels give the same fit whatever their "
+        expect_fit(run(V.fit_probe, X, label, 0.5, 10, 0.1), base, "the same 0/1 labels give the same fit whatever their "
                    "dtype: convert y to X's dtype first (bool labels cannot be subtracted from probabilities as "
                    "they are)", f"labels of dtype {label.dtype} vs the same labels as int64")
 
@@ -171,7 +171,7 @@ def label_dtypes(run):
 @check("float32 data: w and b are float32 and agree with the float64 computation to float32 accuracy")
 def float32(run):
     X, y = dataset(600, n=80, d=4, dtype=torch.float32)
-    got = run(V.fit, X, y, 0.5, 40, 0.0)
+    got = run(V.fit_probe, X, y, 0.5, 40, 0.0)
     for key in ("w", "b"):
         t = got[key]
         expect(isinstance(t, torch.Tensor) and t.dtype == torch.float32, "fit computes in X's dtype and returns "
@@ -183,7 +183,7 @@ def float32(run):
 @check("X and y are not modified")
 def inputs_untouched(run):
     X, y = dataset(700, n=20, d=3)
-    got = run(V.fit, X, y.double(), 0.5, 5, 0.1)
+    got = run(V.fit_probe, X, y.double(), 0.5, 5, 0.1)
     expect_close(got["X_after"], X, "fit must not modify X (e.g. by standardising it in place)", rtol=0, atol=0,
                  what="X after fit")
     expect_close(got["y_after"], y.double(), "fit must not modify y", rtol=0, atol=0, what="y after fit")
@@ -193,7 +193,7 @@ def inputs_untouched(run):
 def huge_features(run):
     for dtype in (torch.float64, torch.float32):
         X, y = dataset(800, n=40, d=3, scale=1e3, dtype=dtype)
-        got = run(V.fit, X, y, 0.1, 20, 0.0)
+        got = run(V.fit_probe, X, y, 0.1, 20, 0.0)
         w, b = V.weights(got, 3, f"fit on features of scale 1e3 ({dtype})")
         if not (torch.isfinite(w).all() and torch.isfinite(b)):
             raise Fail(STABLE, f"fit on features of scale 1e3 ({dtype}) returned w = {w.tolist()}, b = {b.item()}")
