@@ -200,7 +200,8 @@ def _extract_submission(notebook: Path, target_root: Path) -> str | None:
 
 def grade_checks(submission: str, exercise_ids: list[str], options: dict) -> dict:
     """{exercise id: {check name: (score, message)}} for one student (runs in a pool worker)."""
-    from . import grading
+    from . import batch, grading
+    batch.single_thread()
     result = grading.grade(submission, exercise_ids, jobs=1, **options)
     return {ex.id: {r.name: (r.score, r.message) for r in ex.results} for ex in result.exercises}
 

@@ -99,7 +99,7 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
                           probe_modules={m.__name__: m.__file__ for m in modules},
                           forbidden=list(ex.forbidden),
                           protected=protected_paths(ex, submission_dir) + list(extra_protected),
-                          memory_bytes=memory_bytes)
+                          memory_bytes=memory_bytes, cpu_seconds=int(budget) + 60)
         session = sandbox.IsolatedSession(job, call_timeout=call_timeout, budget=budget)
     else:
         session = engine.LocalSession(student_file, module_name, modules, ex.forbidden)

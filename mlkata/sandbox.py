@@ -83,6 +83,7 @@ class Job:
     forbidden: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
     memory_bytes: int = DEFAULT_MEMORY
+    cpu_seconds: int = 300
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,10 +269,11 @@ def _main_hidden():
 def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     """Entry point of the sandboxed child: import, then answer calls until told to stop."""
     os.setsid()
+    _die_with_the_grader()
     _redirect_output(workdir)
     import torch
     torch.set_num_threads(1)     # checks are small: one thread is faster, and children run side by side
-    _apply_limits(job.memory_bytes)
+    _apply_limits(job.memory_bytes, job.cpu_seconds)
     probes = {name: engine.load_module(path, name) for name, path in job.probe_modules.items()}
     os.chdir(workdir)
     sys.dont_write_bytecode = True
@@ -307,8 +309,23 @@ def _redirect_output(workdir: str) -> None:
     os.close(fd)
 
 
-def _apply_limits(memory_bytes: int) -> None:
+def _die_with_the_grader() -> None:
+    """A child whose grader is killed (Ctrl-C, SIGKILL) must not run on: when the fork server
+    exits -- which it does when the grader's end of its pipe closes -- the kernel kills us."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
+        if os.getppid() == 1:                  # the server died before prctl took effect
+            os._exit(1)
+    except (OSError, AttributeError):          # not Linux: the CPU limit below still bounds us
+        pass
+
+
+def _apply_limits(memory_bytes: int, cpu_seconds: int) -> None:
     import resource
+    # CPU seconds, not wall time: a backstop that ends even an orphaned endless loop
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
     with open("/proc/self/status") as f:
         vm = next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize")), 0)
     cap = vm + memory_bytes

@@ -37,7 +37,8 @@ def median(cmd: list[str], repeat: int, cwd: Path = ROOT) -> float:
 
 CORE = ["fundamentals/gradient_clipping", "transformer/attention", "nlp/mlm_masking", "nlp/sampling",
         "nlp/beam_search", "llm/reward_model_loss", "llm/dpo_loss", "llm/ppo_objective"]
-BARE = "import sys; from mlkata import grading; grading.grade(sys.argv[1], sys.argv[2:] or None, isolate=False)"
+BARE = ("import sys, torch; torch.set_num_threads(1); from mlkata import grading; "
+        "grading.grade(sys.argv[1], sys.argv[2:] or None, isolate=False)")
 
 
 def single(args) -> None:

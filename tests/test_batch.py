@@ -64,13 +64,16 @@ def test_an_interrupted_batch_resumed_gives_the_scores_of_an_uninterrupted_one(t
     out = tmp_path / "out"
     cmd = [str(BIN / "mlkata"), "grade-batch", str(klass), "--out", str(out), "--exercise", EXERCISE,
            "--workers", "1", "--timeout", "2"]
+    sandbox_tmp = tmp_path / "sandbox-tmp"          # the children's work folders land here
+    sandbox_tmp.mkdir()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "TMPDIR": str(sandbox_tmp)})
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("student*.json"))) < 2:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)        # as abrupt as it gets: no cleanup handler runs
     proc.wait(timeout=30)
+    assert _no_process_works_in(sandbox_tmp), "a sandboxed child outlived the grader that was killed"
     finished = sorted(out.glob("student*.json"))
     assert 2 <= len(finished) < 9, "the run should have been interrupted part-way"
     for path in finished:                       # every file present is complete
@@ -78,6 +81,23 @@ def test_an_interrupted_batch_resumed_gives_the_scores_of_an_uninterrupted_one(t
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=300)
     assert read_scores(out) == expected_scores(9)
     assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
+
+
+def _no_process_works_in(folder: Path, timeout: float = 20) -> bool:
+    """True once no process has its working directory under ``folder`` (children run in theirs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{pid}/cwd").startswith(str(folder)):
+                    alive.append(pid)
+            except OSError:
+                continue
+        if not alive:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def test_dask_cluster_gives_the_same_results_as_the_local_pool(tmp_path):
