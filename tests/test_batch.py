@@ -80,23 +80,6 @@ def test_an_interrupted_batch_resumed_gives_the_scores_of_an_uninterrupted_one(t
     assert not list(out.glob(".*.tmp")), "no temporary file is left behind"
 
 
-def _no_process_works_in(folder: Path, timeout: float = 20) -> bool:
-    """True once no process has its working directory under ``folder`` (children run in theirs)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        alive = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                if os.readlink(f"/proc/{pid}/cwd").startswith(str(folder)):
-                    alive.append(pid)
-            except OSError:
-                continue
-        if not alive:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_dask_cluster_gives_the_same_results_as_the_local_pool(tmp_path):
     distributed = pytest.importorskip("distributed")
     klass = make_class(tmp_path / "class", n=3)
