@@ -109,21 +109,20 @@ def grade_batch(submissions: str | os.PathLike, out: str | os.PathLike, *, exerc
 
 
 def _run_local(jobs, exercise_ids, options, workers: int, done) -> None:
-    run_local(jobs, lambda student: (grade_student, (dict(jobs)[student], exercise_ids, options)), workers, done)
+    run_local([(student, grade_student, (path, exercise_ids, options)) for student, path in jobs], workers, done)
 
 
-def run_local(jobs, task_of: Callable[[str], tuple], workers: int, done) -> None:
-    """Run ``fn(*args)`` for each student (``task_of(student) -> (fn, args)``) on a process pool
-    of ``workers``, calling ``done(student, result, error)`` in this process as each finishes."""
+def run_local(tasks: list[tuple[str, Callable, tuple]], workers: int, done) -> None:
+    """Run ``fn(*args)`` for each ``(student, fn, args)`` on a process pool of ``workers``, calling
+    ``done(student, result, error)`` in this process as each finishes."""
     if workers <= 1:
-        for student, _ in jobs:
-            fn, fn_args = task_of(student)
+        for student, fn, fn_args in tasks:
             _settle(done, student, lambda: fn(*fn_args))
         return
     from . import sandbox
     ctx = sandbox.context()      # workers fork from a server that has imported torch already
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(task_of(student)[0], *task_of(student)[1]): student for student, _ in jobs}
+        futures = {pool.submit(fn, *fn_args): student for student, fn, fn_args in tasks}
         try:
             for fut in as_completed(futures):
                 _settle(done, futures[fut], fut.result)

@@ -236,7 +236,7 @@ def fast_autograde(root: Path, assignment: str, *, workers: int | None = None, o
             if progress:
                 progress(student, len(verdicts), len(jobs))
 
-        batch.run_local(jobs, lambda student: (grade_checks, (dict(jobs)[student], ids_of[student], options or {})),
+        batch.run_local([(student, grade_checks, (path, ids_of[student], options or {})) for student, path in jobs],
                         workers or os.cpu_count() or 1, done)
     scores: dict[str, dict[str, float]] = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:

@@ -291,7 +291,7 @@ class LocalSession:
         # arguments without touching the judge's copies, exactly as in isolated mode.
         record = invoke(self.sub, self.probes, target, copy.deepcopy(args), copy.deepcopy(kwargs),
                         self.forbidden, self.student_path)
-        return wire.decode(wire.encode(record))
+        return wire.roundtrip(record)
 
     def close(self):
         pass
