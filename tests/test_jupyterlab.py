@@ -58,11 +58,17 @@ def test_a_release_notebook_runs_in_jupyterlab(tmp_path):
     nbformat.write(nb, work / NOTEBOOK.name)
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp_path / "jupyter.log", "w")
+    # no "get notified about Jupyter news?" pop-up over the notebook
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
     proc = subprocess.Popen([str(BIN / "jupyter-lab"), "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                              f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-                             "--ServerApp.port_retries=0", *(["--allow-root"] if os.geteuid() == 0 else [])],
+                             "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True",
+                             *(["--allow-root"] if os.geteuid() == 0 else [])],
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -74,26 +80,52 @@ def test_a_release_notebook_runs_in_jupyterlab(tmp_path):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=90_000)
                 page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
-                page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-                cells = page.locator(".jp-Notebook .jp-CodeCell")
-                # setup, solution, visible definitions, then the first visible check; each must show an
-                # execution count ("[n]:", not "[ ]:") before the next is run
-                for i in range(4):
-                    cells.nth(i).locator(".jp-InputPrompt").click()
-                    page.keyboard.press("Control+Enter")
-                    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)",
-                                           arg=cells.nth(i).locator(".jp-InputPrompt").element_handle(),
-                                           timeout=90_000)
-                check = cells.nth(3)
+                page.wait_for_function(_KERNEL_READY, timeout=120_000)
+                # The notebook's own commands (what Shift/Ctrl+Enter trigger) select and run each cell:
+                # clicking prompts raced with re-layout under CI load and ran the wrong cell.
+                for i in range(4):  # setup, solution, visible definitions, the first visible check
+                    page.evaluate(_RUN_CELL, i)
+                    page.wait_for_function(_EXECUTED, arg=i, timeout=120_000)
+                check = page.locator(".jp-Notebook .jp-CodeCell").nth(3)
                 output = check.locator(".jp-OutputArea").inner_text(timeout=60_000)
+                check.scroll_into_view_if_needed()
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "jupyterlab-release-notebook.png"))
+            except Exception:
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "jupyterlab-failure.png"))
+                log.flush()
+                print((tmp_path / "jupyter.log").read_text()[-4000:])
+                raise
             finally:
                 browser.close()
         assert "PASS" in output, output
     finally:
         _stop(proc)
         log.close()
+
+
+# JupyterLab exposes its application as window.jupyterapp when asked to (LabApp.expose_app_in_browser);
+# `i` counts code cells only, as the notebook also holds markdown cells
+_CODE_CELL = """(i) => window.jupyterapp.shell.currentWidget.content.widgets
+    .map((cell, index) => [cell, index]).filter(([cell]) => cell.model.type === 'code')[i]"""
+# (the command's promise is left alone: awaiting it from evaluate() never returned; _EXECUTED polls instead)
+_RUN_CELL = f"""i => {{
+    const [cell, index] = ({_CODE_CELL})(i);
+    window.jupyterapp.shell.currentWidget.content.activeCellIndex = index;
+    window.jupyterapp.commands.execute('notebook:run-cell');
+}}"""
+# A cell run before the session has its kernel is silently skipped (CodeCell.execute returns), and the
+# status bar reads "idle" before the kernel is connected: wait for the kernel itself.
+_KERNEL_READY = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.sessionContext && panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}"""
+_EXECUTED = f"""i => {{
+    const count = ({_CODE_CELL})(i)[0].model.executionCount;
+    return count !== null && count !== undefined;
+}}"""
 
 
 def _stop(proc) -> None:
