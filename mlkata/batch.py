@@ -119,9 +119,10 @@ def run_local(tasks: list[tuple[str, Callable, tuple]], workers: int, done) -> N
         for student, fn, fn_args in tasks:
             _settle(done, student, lambda: fn(*fn_args))
         return
-    from . import sandbox
-    ctx = sandbox.context()      # workers fork from a server that has imported torch already
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    from . import server
+    ctx = server.context()      # workers fork from a server that has imported torch already
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=server.exit_with,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(fn, *fn_args): student for student, fn, fn_args in tasks}
         try:
             for fut in as_completed(futures):

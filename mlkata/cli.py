@@ -325,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     from .build import BuildError
     args = parser().parse_args(argv)
     if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde"):
+        from . import server
+        server.start()             # its torch import runs on another core while this one imports torch
         import torch
         torch.set_num_threads(1)   # the judge's tensors are tiny: threads only add overhead
     for folder in (getattr(args, "submission", None), getattr(args, "submissions", None)):

@@ -40,6 +40,10 @@ def load_module(path: str, name: str) -> types.ModuleType:
     return module
 
 
+def same_file(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
+
+
 def import_submission(path: str, name: str) -> tuple[types.ModuleType | None, dict | None]:
     """Import the learner's file; on failure return an error record instead of raising."""
     if not os.path.exists(path):

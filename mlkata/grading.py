@@ -56,13 +56,14 @@ _MODULES: dict[str, types.ModuleType] = {}
 def check_module(kind: str, ex: catalog.Exercise) -> types.ModuleType:
     """The visible or hidden check module of ``ex``, loaded once under a stable name."""
     name = sandbox.probe_module_name(kind, ex.id)
-    if name not in _MODULES and name in sys.modules:     # the sandbox child loaded it already
-        _MODULES[name] = sys.modules[name]
-    if name not in _MODULES:
-        path = ex.visible_checks if kind == "visible" else ex.grader
-        if not path.exists():
-            raise catalog.CatalogError(f"{ex.id}: missing {path}")
-        _MODULES[name] = engine.load_module(str(path), name)
+    path = ex.visible_checks if kind == "visible" else ex.grader
+    known = _MODULES.get(name) or sys.modules.get(name)     # loaded here, or by the fork server
+    if known is not None and engine.same_file(getattr(known, "__file__", None), str(path)):
+        _MODULES[name] = known
+        return known
+    if not path.exists():
+        raise catalog.CatalogError(f"{ex.id}: missing {path}")
+    _MODULES[name] = engine.load_module(str(path), name)
     return _MODULES[name]
 
 

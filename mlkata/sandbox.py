@@ -3,8 +3,9 @@
 Design (why each piece is there):
 
 * **Fork server.**  Children are forked from a ``multiprocessing`` forkserver that has already
-  imported torch and numpy, so a child costs a fork (~10 ms here), not a torch import (~1.5 s).
-  The forkserver itself runs no tensor ops, so no intra-op thread pool is forked half-alive.
+  imported torch, numpy and every check module (:mod:`mlkata.server`), so a child costs a fork
+  and the learner's import (~10 ms here), not a torch import (~1.5 s).  The forkserver itself
+  runs no tensor ops, so no intra-op thread pool is forked half-alive.
 * **Verdicts in the parent.**  The child imports the learner's module and answers probe calls
   with plain data (see :mod:`mlkata.wire`, read back with ``torch.load(weights_only=True)``).
   Expected values and comparisons are computed in the parent, which never imports the
@@ -37,22 +38,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import engine, wire
+from . import engine, server, wire
 
 DEFAULT_CALL_TIMEOUT = 20.0       # seconds for one probe call (import included in the first)
 DEFAULT_MEMORY = 4 * 2**30        # bytes of address space above what torch already maps
 MAX_TIMEOUTS = 2                  # after this many hung checks, an exercise's other checks are not run
 
-_CTX = None
-
-
 def context():
-    """The forkserver context, with torch and numpy preloaded in the server."""
-    global _CTX
-    if _CTX is None:
-        _CTX = mp.get_context("forkserver")
-        _CTX.set_forkserver_preload(["torch", "numpy", "mlkata.sandbox", "mlkata.engine", "mlkata.checks"])
-    return _CTX
+    """The forkserver context (see :mod:`mlkata.server`)."""
+    return server.context()
 
 
 _WARM = False
@@ -131,9 +125,9 @@ class IsolatedSession:
                 self.import_error = failure   # the module cannot be imported: every check fails alike
                 return failure
         try:
-            # Plain pickle, not multiprocessing's: torch registers reducers there that pass
-            # tensors through shared memory, which the sandbox (rightly) does not allow.
-            self.conn.send_bytes(pickle.dumps((target, args, kwargs)))
+            # Not multiprocessing's pickling: torch registers reducers there that pass tensors
+            # through shared memory, which the sandbox (rightly) does not allow.
+            self.conn.send_bytes(wire.dumps_request((target, args, kwargs)))
         except (BrokenPipeError, OSError):
             return self._died("while receiving a request")
         return self._reply()
@@ -269,12 +263,13 @@ def _main_hidden():
 def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     """Entry point of the sandboxed child: import, then answer calls until told to stop."""
     os.setsid()
+    server.release_alive_pipe()
     _die_with_the_grader()
     _redirect_output(workdir)
     import torch
     torch.set_num_threads(1)     # checks are small: one thread is faster, and children run side by side
     _apply_limits(job.memory_bytes, job.cpu_seconds)
-    probes = {name: engine.load_module(path, name) for name, path in job.probe_modules.items()}
+    probes = {name: _check_module(path, name) for name, path in job.probe_modules.items()}
     os.chdir(workdir)
     sys.dont_write_bytecode = True
     log: list[str] = []
@@ -302,6 +297,14 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     os._exit(0)
 
 
+def _check_module(path: str, name: str):
+    """The check module at ``path``: the fork server's copy when it preloaded this very file."""
+    module = sys.modules.get(name)
+    if module is not None and engine.same_file(getattr(module, "__file__", None), path):
+        return module
+    return engine.load_module(path, name)
+
+
 def _redirect_output(workdir: str) -> None:
     fd = os.open(os.path.join(workdir, ".output.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
@@ -311,7 +314,7 @@ def _redirect_output(workdir: str) -> None:
 
 def _die_with_the_grader() -> None:
     """A child whose grader is killed (Ctrl-C, SIGKILL) must not run on: when the fork server
-    exits -- which it does when the grader's end of its pipe closes -- the kernel kills us."""
+    exits -- which it does once no client holds its "alive" pipe -- the kernel kills us."""
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)

@@ -1,6 +1,6 @@
 """Benchmark: what grading costs, as ratios measured in the same run.  Not a test: nothing asserted.
 
-    python scripts/benchmark.py [--repeat 3] [--students 12] [--skip-class] [--skip-nbgrader]
+    python scripts/benchmark.py [--repeat 3] [--students 40] [--skip-class] [--skip-nbgrader]
 
 1. Single submission, median wall time and ratio to `python -c "import torch"`:
    `pytest exercises/<one>` (references filled in), `mlkata grade` of the references and of the stubs,
@@ -78,6 +78,20 @@ def make_class(folder: Path, students: int) -> None:
             shutil.copyfile(src, student / area / f"{name}.py")
 
 
+def bare_class(folder: Path) -> None:
+    """(Run in a fresh process.)  Print the seconds to grade every student of ``folder`` on the core
+    exercises in this one process, without the sandbox, after one warm-up submission."""
+    import torch
+    torch.set_num_threads(1)
+    from mlkata import grading
+    students = sorted(folder.iterdir())
+    grading.grade(students[0], CORE, isolate=False)
+    start = time.perf_counter()
+    for student in students:
+        grading.grade(student, CORE, isolate=False)
+    print(time.perf_counter() - start)
+
+
 def klass(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "class"
@@ -86,17 +100,21 @@ def klass(args) -> None:
         ex_flags = [a for e in CORE for a in ("--exercise", e)]
         bare = median([sys.executable, "-c", BARE, str(sub), *CORE], args.repeat)
         one = median([str(BIN / "mlkata"), "grade", "--submission", str(sub), *ex_flags], args.repeat)
+        warm = float(subprocess.run([sys.executable, __file__, "--bare-class", str(folder)], check=True,
+                                    capture_output=True, text=True).stdout)
         times = {}
         for workers in (1, 2):
             out = Path(tmp) / f"out{workers}"
             times[workers] = timed([str(BIN / "mlkata"), "grade-batch", str(folder), "--out", str(out),
                                     "--workers", str(workers), *ex_flags])
     n = args.students
-    print(f"2. a class of {n} submissions x {len(CORE)} core exercises")
-    print(f"  bare checks of one submission (one process)     {bare:6.2f} s")
-    print(f"  mlkata grade of one submission (sandboxed)      {one:6.2f} s   {one / bare:5.2f} x bare")
+    print(f"2. a class of {n} submissions x {len(CORE)} core exercises (references, stubs, bugs in turn)")
+    print(f"  bare: one submission's checks in a fresh process, no sandbox   {bare:6.2f} s")
+    print(f"  mlkata grade of one submission (sandboxed)                   {one:6.2f} s   {one / bare:5.2f} x bare")
+    print(f"  bare, the whole class in one warm process: {warm:6.2f} s, {warm / n:5.2f} s per submission")
     for w, t in times.items():
-        print(f"  grade-batch --workers {w}: {t:6.2f} s, {t / n:5.2f} s per submission, {n / t * 60:6.1f} submissions/min")
+        print(f"  grade-batch --workers {w}: {t:6.2f} s, {t / n:5.2f} s per submission "
+              f"({t / n / bare:4.2f} x bare fresh, {t / warm:4.2f} x bare warm), {n / t * 60:6.1f} submissions/min")
     print(f"  speed-up 1 -> 2 workers: {times[1] / times[2]:.2f} x")
 
 
@@ -122,10 +140,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--exercise", default="fundamentals/gradient_clipping")
-    ap.add_argument("--students", type=int, default=12)
+    ap.add_argument("--students", type=int, default=40)
     ap.add_argument("--skip-class", action="store_true")
     ap.add_argument("--skip-nbgrader", action="store_true")
+    ap.add_argument("--bare-class", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.bare_class:
+        return bare_class(args.bare_class)
     single(args)
     if not args.skip_class:
         klass(args)

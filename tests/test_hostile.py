@@ -23,7 +23,8 @@ EXPECTED = {
     "huge_allocation.py": "memory",
     "syntax_error.py": "SyntaxError",
     "missing_package.py": "ModuleNotFoundError",
-    "monkeypatch_comparisons.py": "exited",
+    # the patched comparisons live in the child; the judge compares in the parent and sees the -1
+    "monkeypatch_comparisons.py": "your code produced -1",
     "lying_eq.py": "AnythingObj",
     "read_solutions_relative.py": "no answers found",
     "read_solutions_absolute.py": "sandbox",

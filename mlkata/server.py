@@ -1,0 +1,96 @@
+"""The fork server that sandboxed children and batch workers are forked from.
+
+Kept free of torch on purpose: :func:`start` runs before the grading process imports torch, so the
+server's own torch import (1-2 s) runs on another core beside the parent's instead of after it.
+
+The server preloads torch, numpy, the toolkit and -- through :mod:`mlkata.preload` -- the catalog
+and every check module.  A child therefore costs a fork and the learner's import: loading its two
+check modules itself was ~33 of a child's ~45 ms (measured with ``scripts/benchmark.py``'s
+figures).
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import select
+import threading
+from multiprocessing import forkserver, resource_tracker
+
+PRELOAD = ["torch", "numpy", "mlkata.wire", "mlkata.checks", "mlkata.engine", "mlkata.sandbox",
+           "mlkata.grading", "mlkata.preload"]
+
+_CTX = None
+
+
+def context():
+    """The forkserver context every grading process uses."""
+    global _CTX
+    if _CTX is None:
+        _CTX = mp.get_context("forkserver")
+        _CTX.set_forkserver_preload(PRELOAD)
+        _adopt_inherited_server()
+    return _CTX
+
+
+def start() -> None:
+    """Launch the server now and return at once; it loads its modules while the caller goes on."""
+    context()
+    forkserver.ensure_running()
+
+
+def _adopt_inherited_server() -> None:
+    """Use the server this process was forked from, if any.
+
+    A process the server forked (a batch worker) inherits the server's address and its end of the
+    server's "alive" pipe, but multiprocessing trusts only a server it launched itself and would
+    launch a second one -- another torch import and catalog load in every worker.
+    """
+    server = getattr(forkserver, "_forkserver", None)
+    inherited = server is not None and getattr(server, "_forkserver_pid", 0) is None and \
+        getattr(server, "_forkserver_address", None) is not None and \
+        getattr(server, "_forkserver_alive_fd", None) is not None
+    if inherited:
+        server.ensure_running = resource_tracker.ensure_running
+
+
+def release_alive_pipe() -> None:
+    """Close this process's copy of the server's "alive" pipe (for a sandboxed child).
+
+    The server exits when every process holding the pipe's write end is gone, and each process
+    it forks inherits one.  A spinning child that kept its copy would keep the server alive after
+    the grader was killed -- and the server's death is what kills the child (PR_SET_PDEATHSIG).
+    """
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        server._forkserver_alive_fd = None
+
+
+def exit_with(pid: int) -> None:
+    """Exit this process as soon as process ``pid`` has ended (for a batch worker, whose pool
+    would otherwise wait forever for work from a grader that was killed)."""
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):         # no pidfd (old kernel): ask once a second
+            while _exists(pid):
+                threading.Event().wait(1.0)
+        else:
+            select.select([fd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mlkata-exit-with-grader", daemon=True).start()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
