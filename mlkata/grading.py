@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, engine, sandbox
+from . import catalog, engine, probe_source, sandbox
 from .checks import Check, CheckResult, checks_of
 
 
@@ -58,7 +58,8 @@ def check_module(kind: str, ex: catalog.Exercise) -> types.ModuleType:
     name = sandbox.probe_module_name(kind, ex.id)
     path = ex.visible_checks if kind == "visible" else ex.grader
     known = _MODULES.get(name) or sys.modules.get(name)     # loaded here, or by the fork server
-    if known is not None and engine.same_file(getattr(known, "__file__", None), str(path)):
+    if known is not None and engine.same_file(getattr(known, "__file__", None), str(path)) and \
+            not getattr(known, probe_source.PROBES_ONLY, False):
         _MODULES[name] = known
         return known
     if not path.exists():
@@ -93,11 +94,13 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
         message = engine.forbidden_message(found)
         return ExerciseResult(ex.id, ex.title, [
             CheckResult(c.name, c.title, c.points, 0.0, "failed", message, hidden=h) for c, h in pairs])
-    modules = [check_module("visible", ex)] + ([check_module("hidden", ex)] if hidden else [])
+    visible = check_module("visible", ex)
+    modules = [visible] + ([check_module("hidden", ex)] if hidden else [])
     module_name = f"mlkata_submission__{ex.area}__{ex.name}"
     if isolate:
         job = sandbox.Job(student_file=student_file, module_name=module_name,
-                          probe_modules={m.__name__: m.__file__ for m in modules},
+                          probe_modules={visible.__name__: visible.__file__},
+                          hidden_probe_modules={m.__name__: m.__file__ for m in modules[1:]},
                           forbidden=list(ex.forbidden),
                           protected=protected_paths(ex, submission_dir) + list(extra_protected),
                           memory_bytes=memory_bytes, cpu_seconds=int(budget) + 60)

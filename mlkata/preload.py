@@ -1,5 +1,6 @@
-"""Imported by the fork server (see :mod:`mlkata.server`): load the catalog and every check module
-once, so that no child or batch worker forked from the server loads them again.
+"""Imported by the fork server (see :mod:`mlkata.server`): load the catalog, every visible check
+module and the probes of every hidden grader (never its checks: :mod:`mlkata.probe_source`) once,
+so that no child forked from the server loads them again.
 
 Failures are left for later on purpose: a broken grader or catalog is reported by the grading
 process, which loads the same files itself, with the exercise it belongs to.  (An exception here
@@ -8,14 +9,15 @@ would kill the server, and with it every exercise.)
 
 
 def _load_everything() -> None:
-    from . import catalog, grading
+    from . import catalog, grading, probe_source, sandbox
     try:
         exercises = catalog.select(None)
     except Exception:  # noqa: BLE001 - see the module docstring
         return
     for ex in exercises:
         try:
-            grading.checks_for(ex)
+            grading.checks_for(ex, hidden=False)
+            probe_source.load(str(ex.grader), sandbox.probe_module_name("hidden", ex.id))
         except Exception:  # noqa: BLE001 - see the module docstring
             continue
 

@@ -15,6 +15,9 @@ Design (why each piece is there):
   address space and file sizes with ``resource``, redirects stdout/stderr (printing
   "10 passed" reaches nobody), and each call has a wall-clock timeout after which the parent
   kills the child's process group.
+* **No hidden checks in the child.**  A hidden grader's probes reach the child through a pruned
+  copy of its source (:mod:`mlkata.probe_source`); its checks and oracles never run there, so
+  they are not in the learner's process to be found.
 * **No access to answers.**  The child works in a temporary folder holding only a copy of the
   learner's file; an audit hook (installed before the learner's import, irremovable from
   Python) refuses opening or listing the protected folders (graders, solutions, catalog, tests,
@@ -38,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import engine, server, wire
+from . import engine, probe_source, server, wire
 
 DEFAULT_CALL_TIMEOUT = 20.0       # seconds for one probe call (import included in the first)
 DEFAULT_MEMORY = 4 * 2**30        # bytes of address space above what torch already maps
@@ -60,6 +63,7 @@ def warm_up() -> None:
     """Start the fork server (it imports torch: seconds) before any learner's clock starts."""
     global _WARM
     if not _WARM:
+        server.start()
         proc = context().Process(target=_noop)
         with _main_hidden():
             proc.start()
@@ -73,7 +77,8 @@ class Job:
 
     student_file: str                       # the learner's file, original path (for messages)
     module_name: str
-    probe_modules: dict[str, str]           # module name -> path of a check module with probes
+    probe_modules: dict[str, str]           # module name -> path of a visible check module (loaded whole)
+    hidden_probe_modules: dict[str, str] = field(default_factory=dict)   # graders: only their probes
     forbidden: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
     memory_bytes: int = DEFAULT_MEMORY
@@ -270,6 +275,7 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     torch.set_num_threads(1)     # checks are small: one thread is faster, and children run side by side
     _apply_limits(job.memory_bytes, job.cpu_seconds)
     probes = {name: _check_module(path, name) for name, path in job.probe_modules.items()}
+    probes.update({name: _probes_of(path, name) for name, path in job.hidden_probe_modules.items()})
     os.chdir(workdir)
     sys.dont_write_bytecode = True
     log: list[str] = []
@@ -298,11 +304,20 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
 
 
 def _check_module(path: str, name: str):
-    """The check module at ``path``: the fork server's copy when it preloaded this very file."""
+    """The visible check module at ``path``: the fork server's copy when it preloaded this file."""
     module = sys.modules.get(name)
     if module is not None and engine.same_file(getattr(module, "__file__", None), path):
         return module
     return engine.load_module(path, name)
+
+
+def _probes_of(path: str, name: str):
+    """The probes of the hidden grader at ``path``, without its checks (see :mod:`mlkata.probe_source`)."""
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, probe_source.PROBES_ONLY, False) and \
+            engine.same_file(getattr(module, "__file__", None), path):
+        return module
+    return probe_source.load(path, name)
 
 
 def _redirect_output(workdir: str) -> None:
@@ -367,8 +382,11 @@ def _install_guard(workdir: str, protected: list[str], log: list[str]) -> None:
         p = realpath(os.fsdecode(path))
         if any(inside(p, f) for f in fences):
             return p
-        if p.startswith("/proc/") and p.split("/")[2].isdigit() and p.split("/")[2] != str(me):
-            return p
+        parts = p.split("/")
+        if len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit():
+            # other processes entirely; our own raw memory (remnants of whatever ran before us)
+            if parts[2] != str(me) or (len(parts) > 3 and parts[3] in ("mem", "map_files", "pagemap")):
+                return p
         return None
 
     def writable(path) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import select
+import shutil
+import tempfile
 import threading
 from multiprocessing import forkserver, resource_tracker
 
@@ -35,7 +37,23 @@ def context():
 def start() -> None:
     """Launch the server now and return at once; it loads its modules while the caller goes on."""
     context()
+    _short_socket_folder()
     forkserver.ensure_running()
+
+
+# A Unix socket's path holds at most 107 bytes; multiprocessing puts the server's socket in a
+# folder under TMPDIR (~40 bytes of its own), and a deep TMPDIR (pytest's, a CI runner's) made
+# the server fail with "AF_UNIX path too long".
+_SOCKET_PATH_ROOM = 60
+
+
+def _short_socket_folder() -> None:
+    from multiprocessing import process, util
+    config = process.current_process()._config
+    if config.get("tempdir") is None and len(tempfile.gettempdir()) > _SOCKET_PATH_ROOM:
+        folder = tempfile.mkdtemp(prefix="mlkata-mp-", dir="/tmp")
+        util.Finalize(None, shutil.rmtree, args=(folder, True), exitpriority=-100)
+        config["tempdir"] = folder
 
 
 def _adopt_inherited_server() -> None:

@@ -28,6 +28,7 @@ EXPECTED = {
     "lying_eq.py": "AnythingObj",
     "read_solutions_relative.py": "no answers found",
     "read_solutions_absolute.py": "sandbox",
+    "find_hidden_checks_in_memory.py": "no hidden check in memory",
     "forbidden_call.py": "forbidden call",
     "forbidden_call_hidden.py": "forbidden call",
     "fake_pytest_output.py": "rule:",

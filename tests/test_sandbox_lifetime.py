@@ -62,12 +62,14 @@ def _command(kind: str, tmp_path: Path) -> list[str]:
 def test_a_spinning_child_dies_with_its_killed_grader(tmp_path, kind, kill):
     work = tmp_path / "tmp"        # the children's work folders are made under TMPDIR
     work.mkdir()
-    grader = subprocess.Popen(_command(kind, tmp_path), env={**os.environ, "TMPDIR": str(work)},
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "grader.log"
+    with open(log, "w") as out:
+        grader = subprocess.Popen(_command(kind, tmp_path), env={**os.environ, "TMPDIR": str(work)},
+                                  start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
     spinners: list[int] = []
     try:
         pid_file = _wait_for(lambda: next(work.glob("mlkata-*/spinner.pid"), None), timeout=120)
-        assert pid_file is not None, "the spinning submission never started"
+        assert pid_file is not None, f"the spinning submission never started; the grader said:\n{log.read_text()}"
         time.sleep(1.0)        # let the second student of a batch start spinning too
         spinners = [int(_wait_for(f.read_text, timeout=10)) for f in work.glob("mlkata-*/spinner.pid")]
         assert all(_alive(pid) for pid in spinners)
