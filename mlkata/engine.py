@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Protocol
 
 from . import wire
+from .probe_source import PROBES_ONLY
 from .checks import Check, CheckResult, Fail, Probe, StudentError
 
 
@@ -40,8 +41,14 @@ def load_module(path: str, name: str) -> types.ModuleType:
     return module
 
 
-def same_file(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
+def loaded_module(name: str, path: str, *, probes_only: bool = False) -> types.ModuleType | None:
+    """Module ``name`` if it is already loaded (here, or by the fork server before it forked us)
+    from ``path``, and of the wanted kind: whole, or a grader's probes only (:mod:`mlkata.probe_source`)."""
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    if file is None or os.path.realpath(file) != os.path.realpath(path):
+        return None
+    return module if getattr(module, PROBES_ONLY, False) == probes_only else None
 
 
 def import_submission(path: str, name: str) -> tuple[types.ModuleType | None, dict | None]:

@@ -4,13 +4,12 @@ against the learner's code running in a sandboxed child (see :mod:`mlkata.sandbo
 from __future__ import annotations
 
 import os
-import sys
 import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, engine, probe_source, sandbox
+from . import catalog, engine, sandbox
 from .checks import Check, CheckResult, checks_of
 
 
@@ -50,22 +49,16 @@ class SubmissionResult:
         return sum(e.max_score for e in self.exercises)
 
 
-_MODULES: dict[str, types.ModuleType] = {}
-
-
 def check_module(kind: str, ex: catalog.Exercise) -> types.ModuleType:
     """The visible or hidden check module of ``ex``, loaded once under a stable name."""
     name = sandbox.probe_module_name(kind, ex.id)
     path = ex.visible_checks if kind == "visible" else ex.grader
-    known = _MODULES.get(name) or sys.modules.get(name)     # loaded here, or by the fork server
-    if known is not None and engine.same_file(getattr(known, "__file__", None), str(path)) and \
-            not getattr(known, probe_source.PROBES_ONLY, False):
-        _MODULES[name] = known
+    known = engine.loaded_module(name, str(path))
+    if known is not None:
         return known
     if not path.exists():
         raise catalog.CatalogError(f"{ex.id}: missing {path}")
-    _MODULES[name] = engine.load_module(str(path), name)
-    return _MODULES[name]
+    return engine.load_module(str(path), name)
 
 
 def checks_for(ex: catalog.Exercise, hidden: bool = True) -> list[tuple[Check, bool]]:

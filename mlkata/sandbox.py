@@ -3,11 +3,11 @@
 Design (why each piece is there):
 
 * **Fork server.**  Children are forked from a ``multiprocessing`` forkserver that has already
-  imported torch, numpy and every check module (:mod:`mlkata.server`), so a child costs a fork
-  and the learner's import (~10 ms here), not a torch import (~1.5 s).  The forkserver itself
-  runs no tensor ops, so no intra-op thread pool is forked half-alive.
+  imported torch, numpy, the visible check modules and the graders' probes (:mod:`mlkata.server`),
+  so a child costs a fork and the learner's import (~12 ms here), not a torch import (~1.5 s).
+  The forkserver itself runs no tensor ops, so no intra-op thread pool is forked half-alive.
 * **Verdicts in the parent.**  The child imports the learner's module and answers probe calls
-  with plain data (see :mod:`mlkata.wire`, read back with ``torch.load(weights_only=True)``).
+  with plain data (see :mod:`mlkata.wire`, whose reader builds nothing but plain data).
   Expected values and comparisons are computed in the parent, which never imports the
   learner's code -- so monkeypatching ``torch.allclose``, ``builtins.isinstance`` or pytest in
   the child changes nothing, and an object whose ``__eq__`` lies cannot cross the pipe.
@@ -274,8 +274,11 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     import torch
     torch.set_num_threads(1)     # checks are small: one thread is faster, and children run side by side
     _apply_limits(job.memory_bytes, job.cpu_seconds)
-    probes = {name: _check_module(path, name) for name, path in job.probe_modules.items()}
-    probes.update({name: _probes_of(path, name) for name, path in job.hidden_probe_modules.items()})
+    # both kinds usually preloaded by the fork server
+    probes = {name: engine.loaded_module(name, path) or engine.load_module(path, name)
+              for name, path in job.probe_modules.items()}
+    probes.update({name: engine.loaded_module(name, path, probes_only=True) or probe_source.load(path, name)
+                   for name, path in job.hidden_probe_modules.items()})
     os.chdir(workdir)
     sys.dont_write_bytecode = True
     log: list[str] = []
@@ -301,23 +304,6 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
         except Exception as e:  # noqa: BLE001 - e.g. a reply too large
             conn.send_bytes(wire.encode(engine._error("unreadable", f"{type(e).__name__}: {e}")))
     os._exit(0)
-
-
-def _check_module(path: str, name: str):
-    """The visible check module at ``path``: the fork server's copy when it preloaded this file."""
-    module = sys.modules.get(name)
-    if module is not None and engine.same_file(getattr(module, "__file__", None), path):
-        return module
-    return engine.load_module(path, name)
-
-
-def _probes_of(path: str, name: str):
-    """The probes of the hidden grader at ``path``, without its checks (see :mod:`mlkata.probe_source`)."""
-    module = sys.modules.get(name)
-    if module is not None and getattr(module, probe_source.PROBES_ONLY, False) and \
-            engine.same_file(getattr(module, "__file__", None), path):
-        return module
-    return probe_source.load(path, name)
 
 
 def _redirect_output(workdir: str) -> None:

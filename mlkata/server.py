@@ -3,10 +3,10 @@
 Kept free of torch on purpose: :func:`start` runs before the grading process imports torch, so the
 server's own torch import (1-2 s) runs on another core beside the parent's instead of after it.
 
-The server preloads torch, numpy, the toolkit and -- through :mod:`mlkata.preload` -- the catalog
-and every check module.  A child therefore costs a fork and the learner's import: loading its two
-check modules itself was ~33 of a child's ~45 ms (measured with ``scripts/benchmark.py``'s
-figures).
+The server preloads torch, numpy, the toolkit and -- through :mod:`mlkata.preload` -- the catalog,
+the visible check modules and the graders' probes (never their checks).  A child therefore costs a
+fork and the learner's import: loading its two check modules itself was ~33 of a child's ~45 ms
+(timed phase by phase in the child).
 """
 from __future__ import annotations
 
