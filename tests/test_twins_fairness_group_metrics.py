@@ -1,9 +1,9 @@
-"""fairness/group_metrics against scikit-learn (and fairlearn, when installed).
+"""fairness/group_metrics against scikit-learn and fairlearn (both in the test extra).
 
-fairlearn is not installed in this project's venv, so its agreement test is skipped here; the
-grader's hand-checked tables and its counting-loop oracle are the grading-time reference.  What
-runs: per group, scikit-learn's ``recall_score(zero_division=nan)`` is the TPR, the recall of the
-negatives' complement gives the FPR, and the mean prediction is the selection rate; the reference
+fairlearn is no learner dependency, so at grading time the grader's hand-checked tables and its
+counting-loop oracle are the reference; these tests pin that oracle to the libraries.  Per group,
+scikit-learn's ``recall_score(zero_division=nan)`` is the TPR, the recall of the negatives'
+complement gives the FPR, and the mean prediction is the selection rate; the reference
 (solutions/) and the grader's oracle (graders/) both match them on random data, and so do the
 three summaries built from them.  fairlearn computes its TPR/FPR through
 ``confusion_matrix(normalize="true")``; the last test pins where that formula agrees with ours

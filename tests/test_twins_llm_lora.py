@@ -1,7 +1,7 @@
 """Library twins of llm/lora: the reference and the grader's oracle agree with the explicit LoRA
-formula and torch's Kaiming-uniform init, and -- when Hugging Face PEFT is installed (it is not a
-dependency and is never installed for this) -- with ``peft.tuners.lora.layer.Linear``:
-forward, merge, unmerge.
+formula and torch's Kaiming-uniform init, and with Hugging Face PEFT (in the test extra): a LoRA
+adapter injected by ``peft.inject_adapter_in_model`` -- PEFT's public entry point, stable across its
+versions -- into a one-layer model: forward, merge, unmerge.
 
 PEFT's LoRA Linear (huggingface/peft ``src/peft/tuners/lora/layer.py``, read through the project's
 code search): ``update_layer`` builds ``lora_A = nn.Linear(in, r, bias=False)`` and
@@ -75,14 +75,15 @@ def test_reference_init_is_torch_kaiming_uniform_with_a_sqrt5():
 
 @pytest.mark.parametrize("case", CASES)
 def test_reference_matches_peft_lora_linear(case):
-    pytest.importorskip("peft")
-    from peft.tuners.lora.layer import Linear as PeftLoraLinear
+    peft = pytest.importorskip("peft")
 
     seed, fin, fout, r, alpha, bias = case
     # float32: PEFT may keep its adapters in float32 whatever the base layer's dtype
     base, A, B, x = make(seed, fin, fout, r, bias, torch.float32)
     base_for_peft, _, _, _ = make(seed, fin, fout, r, bias, torch.float32)
-    peft_layer = PeftLoraLinear(base_for_peft, "default", r=r, lora_alpha=alpha, lora_dropout=0.0)
+    config = peft.LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, target_modules=["proj"])
+    model = peft.inject_adapter_in_model(config, torch.nn.ModuleDict({"proj": base_for_peft}))
+    peft_layer = model["proj"]
     ours = REF.LoRALinear(base, r=r, alpha=alpha)
     with torch.no_grad():
         peft_layer.lora_A["default"].weight.copy_(A)

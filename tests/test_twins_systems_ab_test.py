@@ -1,4 +1,4 @@
-"""systems/ab_test against scipy (installed) and statsmodels (skipped unless installed):
+"""systems/ab_test against scipy and statsmodels (both in the test extra):
 
 * ``normal_cdf`` / ``normal_ppf`` of the reference, and the grader's oracles (torch's log_ndtr and
   ndtri), equal ``scipy.stats.norm.cdf`` / ``norm.ppf`` deep into both tails;
@@ -7,7 +7,7 @@
   the p-value is ``2 * norm.sf(|z|)``;
 * the interval is the Wald interval with ``norm.isf(alpha / 2)``; the sample size is the smallest n
   whose normal-approximation power, computed with scipy, reaches the target;
-* statsmodels (when installed): ``proportions_ztest([x_b, x_a], [n_b, n_a])``,
+* statsmodels: ``proportions_ztest([x_b, x_a], [n_b, n_a])``,
   ``confint_proportions_2indep(x_b, n_b, x_a, n_a, method="wald")`` and
   ``ceil(samplesize_proportions_2indep_onetail(mde, baseline, power, alpha=alpha))``.
 """
