@@ -34,11 +34,15 @@ def context():
     return _CTX
 
 
-def start() -> None:
-    """Launch the server now and return at once; it loads its modules while the caller goes on."""
+def start() -> str:
+    """Launch the server now and return at once; it loads its modules while the caller goes on.
+    In a process the server forked (a batch worker) there is nothing to launch: it is adopted.
+    Returns the server's socket address."""
     context()
-    _short_socket_folder()
-    forkserver.ensure_running()
+    if not _ADOPTED:
+        _short_socket_folder()
+        forkserver.ensure_running()
+    return forkserver._forkserver._forkserver_address
 
 
 # A Unix socket's path holds at most 107 bytes; multiprocessing puts the server's socket in a
@@ -56,19 +60,27 @@ def _short_socket_folder() -> None:
         config["tempdir"] = folder
 
 
+_ADOPTED = False
+
+
 def _adopt_inherited_server() -> None:
     """Use the server this process was forked from, if any.
 
     A process the server forked (a batch worker) inherits the server's address and its end of the
     server's "alive" pipe, but multiprocessing trusts only a server it launched itself and would
-    launch a second one -- another torch import and catalog load in every worker.
+    launch a second one -- another torch import and catalog load in every worker.  Two doors lead
+    there: ``ForkServer.connect_to_new_process`` calls ``self.ensure_running`` (shadowed on the
+    instance below) and the module-level ``forkserver.ensure_running``, a method bound at import,
+    which :func:`start` no longer calls once adopted.
     """
+    global _ADOPTED
     server = getattr(forkserver, "_forkserver", None)
     inherited = server is not None and getattr(server, "_forkserver_pid", 0) is None and \
         getattr(server, "_forkserver_address", None) is not None and \
         getattr(server, "_forkserver_alive_fd", None) is not None
     if inherited:
         server.ensure_running = resource_tracker.ensure_running
+        _ADOPTED = True
 
 
 def release_alive_pipe() -> None:

@@ -99,3 +99,14 @@ def test_dask_cluster_gives_the_same_results_as_the_local_pool(tmp_path):
 def test_a_missing_submissions_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         batch.grade_batch(tmp_path / "nope", tmp_path / "out")
+
+
+def test_pool_workers_adopt_the_graders_fork_server_instead_of_launching_their_own():
+    """A worker launching a server of its own pays another torch import and catalog load (~1.5 s
+    each, measured); every worker must reach the server the grader started."""
+    from mlkata import server
+    address = server.start()
+    seen = {}
+    batch.run_local([(f"task{i}", server.start, ()) for i in range(4)], 2,
+                    lambda task, result, error: seen.__setitem__(task, result or error))
+    assert seen == {f"task{i}": address for i in range(4)}
