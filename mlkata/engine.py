@@ -165,29 +165,56 @@ def _resolve(dotted: str):
     raise ImportError(dotted)
 
 
-_ALIASES: dict[tuple[str, int], list] = {}
+class _AliasIndex:
+    """Where a forbidden function can be reached: the (module, attribute) pairs under its
+    package that hold it, and its class when it is a method.
 
+    Scanning every torch module costs ~20 ms a name, so the scan is incremental -- a module is
+    looked at once, when first seen in ``sys.modules``, and ``sys.modules`` is walked again only
+    when its size changed -- and the fork server warms the index (:func:`warm_tripwire`), so a
+    sandboxed child forked from it only looks at what the learner's import added.
+    """
 
-def _aliases(dotted: str, original) -> list:
-    """(module, attribute) pairs under the dotted name's package that hold ``original``; cached
-    while no module is added (scanning every torch module costs ~20 ms)."""
-    key = (dotted, len(sys.modules))
-    if key not in _ALIASES:
-        root = dotted.split(".")[0]
-        owner_name, _, attr_name = dotted.rpartition(".")
+    def __init__(self, dotted: str, original):
+        self.dotted, self.original = dotted, original
+        self.root = dotted.split(".")[0]
+        owner_name, _, self.attr_name = dotted.rpartition(".")
         try:
             owner = _resolve(owner_name)
         except (ImportError, AttributeError):
             owner = None
         # a method such as torch.Tensor.softmax lives on its class, not in a module's namespace
-        found = [(owner, attr_name)] if isinstance(owner, type) else []
-        for mod in list(sys.modules.values()):
-            name = getattr(mod, "__name__", "") or ""
-            if name == root or name.startswith(root + "."):
-                found += [(mod, attr) for attr, value in list(getattr(mod, "__dict__", {}).items())
-                          if value is original]
-        _ALIASES[key] = found
-    return [(m, a) for m, a in _ALIASES[key] if getattr(m, a, None) is original]
+        self.found = [(owner, self.attr_name)] if isinstance(owner, type) else []
+        self.seen: dict[str, int] = {}       # module name -> id of the module object scanned
+        self.modules_seen = -1               # len(sys.modules) at the last walk
+
+    def places(self) -> list:
+        if len(sys.modules) != self.modules_seen:
+            self.modules_seen = len(sys.modules)
+            for name, mod in list(sys.modules.items()):
+                if self.seen.get(name) == id(mod):
+                    continue
+                self.seen[name] = id(mod)
+                if name == self.root or name.startswith(self.root + "."):
+                    self.found += [(mod, attr) for attr, value in list(getattr(mod, "__dict__", {}).items())
+                                   if value is self.original]
+        return [(m, a) for m, a in self.found if getattr(m, a, None) is self.original]
+
+
+_ALIASES: dict[tuple[str, int], _AliasIndex] = {}
+
+
+def _aliases(dotted: str, original) -> list:
+    key = (dotted, id(original))
+    if key not in _ALIASES:
+        _ALIASES[key] = _AliasIndex(dotted, original)
+    return _ALIASES[key].places()
+
+
+def warm_tripwire(forbidden: Iterable[str]) -> None:
+    """Index now where the forbidden functions live (for the fork server; see :class:`_AliasIndex`)."""
+    with tripwire(forbidden):
+        pass
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """Imported by the fork server (see :mod:`mlkata.server`): load the catalog, every visible check
 module and the probes of every hidden grader (never its checks: :mod:`mlkata.probe_source`) once,
-so that no child forked from the server loads them again.
+and index where each exercise's forbidden functions live (the tripwire's scan of every torch
+module), so that no child forked from the server does any of it again.
 
 Failures are left for later on purpose: a broken grader or catalog is reported by the grading
 process, which loads the same files itself, with the exercise it belongs to.  (An exception here
@@ -9,7 +10,7 @@ would kill the server, and with it every exercise.)
 
 
 def _load_everything() -> None:
-    from . import catalog, grading, probe_source, sandbox
+    from . import catalog, engine, grading, probe_source, sandbox
     try:
         exercises = catalog.select(None)
     except Exception:  # noqa: BLE001 - see the module docstring
@@ -18,6 +19,7 @@ def _load_everything() -> None:
         try:
             grading.checks_for(ex, hidden=False)
             probe_source.load(str(ex.grader), sandbox.probe_module_name("hidden", ex.id))
+            engine.warm_tripwire(ex.forbidden)
         except Exception:  # noqa: BLE001 - see the module docstring
             continue
 

@@ -108,3 +108,26 @@ def test_the_source_scan_resolves_aliases_so_unrelated_names_are_not_hits():
         ["torch.nn.utils.clip_grad_norm_"]
     assert forbidden_in_source("from sklearn.preprocessing import normalize\n", forbidden) == \
         ["sklearn.preprocessing.normalize"]
+
+
+def test_the_tripwire_sees_aliases_in_modules_imported_after_its_index_was_built():
+    """The fork server indexes the forbidden functions' homes before any learner code runs; a
+    module that appears later (imported by the submission) must still be searched."""
+    import sys
+    import types
+    import torch
+    from mlkata import engine
+    name = "torch.nn.utils.clip_grad_norm_"
+    engine.warm_tripwire([name])
+    late = types.ModuleType("torch._mlkata_late_alias")
+    late.norm = torch.nn.utils.clip_grad_norm_
+    sys.modules[late.__name__] = late
+    try:
+        p = torch.nn.Parameter(torch.ones(3))
+        p.grad = torch.ones(3)
+        with engine.tripwire([name]) as calls:
+            late.norm([p], 1.0)
+        assert calls == [name]
+        assert late.norm is torch.nn.utils.clip_grad_norm_        # restored on the way out
+    finally:
+        del sys.modules[late.__name__]
