@@ -320,13 +320,20 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _exercises_named(args) -> list[str] | None:
+    """The exercises a command is limited to, if any (None: all of them)."""
+    if args.command == "check":
+        return [args.id]
+    return getattr(args, "exercise", None) or None
+
+
 def main(argv: list[str] | None = None) -> int:
     from .catalog import CatalogError
     from .build import BuildError
     args = parser().parse_args(argv)
     if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde"):
         from . import server
-        server.start()             # its torch import runs on another core while this one imports torch
+        server.start(_exercises_named(args))   # its torch import runs on another core beside ours
         import torch
         torch.set_num_threads(1)   # the judge's tensors are tiny: threads only add overhead
     for folder in (getattr(args, "submission", None), getattr(args, "submissions", None)):
