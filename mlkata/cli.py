@@ -341,12 +341,33 @@ def main(argv: list[str] | None = None) -> int:
             _console(stderr=True).print(f"[red]error:[/] submission folder {folder!r} does not exist")
             return 2
     try:
-        return args.fn(args)
+        code = args.fn(args)
     except (CatalogError, BuildError, FileNotFoundError, ValueError) as e:
         _console(stderr=True).print(f"[red]error:[/] {e}")
-        return 2
+        code = 2
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    if args.command in _NOTHING_LEFT_TO_FINISH and argv is None:     # the console script, not a caller
+        _exit_without_teardown(code)
+    return code
+
+
+# Commands whose every write is complete when they return (results are written atomically, the
+# rest goes to the console): after them the interpreter's own teardown -- torch's modules and
+# objects, ~0.6 s measured, a quarter of a `mlkata check` -- buys nothing.
+_NOTHING_LEFT_TO_FINISH = frozenset({"grade", "grade-batch", "check", "list", "watch", "progress", "hint",
+                                     "coverage"})
+
+
+def _exit_without_teardown(code: int) -> None:
+    """Do what exit does that matters -- atexit handlers (multiprocessing's finalizers among
+    them), flushing output -- then end the process without tearing the interpreter down."""
+    import atexit
+    import os
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
