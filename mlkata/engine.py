@@ -165,54 +165,60 @@ def _resolve(dotted: str):
     raise ImportError(dotted)
 
 
-class _AliasIndex:
-    """Where a forbidden function can be reached: the (module, attribute) pairs under its
-    package that hold it, and its class when it is a method.
+class _Homes:
+    """Where the objects of one package can be reached: ``id(object) -> [(module, attribute)]``
+    over every loaded module of the package (callables only: what a tripwire patches).
 
-    Scanning every torch module costs ~20 ms a name, so the scan is incremental -- a module is
-    looked at once, when first seen in ``sys.modules``, and ``sys.modules`` is walked again only
-    when its size changed -- and the fork server warms the index (:func:`warm_tripwire`), so a
-    sandboxed child forked from it only looks at what the learner's import added.
+    Built in one walk (~0.1 s for torch) and extended when ``sys.modules`` grows, so finding a
+    forbidden function's aliases is a dict lookup.  The fork server builds it
+    (:func:`warm_tripwire`), so a sandboxed child only walks what the learner's import added --
+    a walk of every torch module per forbidden name was ~20 ms a name, in every child.
     """
 
-    def __init__(self, dotted: str, original):
-        self.dotted, self.original = dotted, original
-        self.root = dotted.split(".")[0]
-        owner_name, _, self.attr_name = dotted.rpartition(".")
+    def __init__(self, root: str):
+        self.root = root
+        self.by_id: dict[int, list] = {}
+        self.seen: dict[str, int] = {}       # module name -> id of the module object walked
+        self.modules_seen = -1               # len(sys.modules) at the last walk
+
+    def of(self, obj) -> list:
+        if len(sys.modules) != self.modules_seen:
+            self._walk_new_modules()
+        return self.by_id.get(id(obj), [])
+
+    def _walk_new_modules(self) -> None:
+        self.modules_seen = len(sys.modules)
+        for name, mod in list(sys.modules.items()):
+            if self.seen.get(name) == id(mod):
+                continue
+            self.seen[name] = id(mod)
+            if name == self.root or name.startswith(self.root + "."):
+                for attr, value in list(getattr(mod, "__dict__", {}).items()):
+                    if callable(value):
+                        self.by_id.setdefault(id(value), []).append((mod, attr))
+
+
+_HOMES: dict[str, _Homes] = {}
+
+
+def _aliases(dotted: str, original) -> list:
+    """The (module or class, attribute) pairs that hold ``original`` now."""
+    root = dotted.split(".")[0]
+    homes = _HOMES.setdefault(root, _Homes(root))
+    owner_name, _, attr_name = dotted.rpartition(".")
+    owner = sys.modules.get(owner_name)
+    if owner is None:
         try:
             owner = _resolve(owner_name)
         except (ImportError, AttributeError):
             owner = None
-        # a method such as torch.Tensor.softmax lives on its class, not in a module's namespace
-        self.found = [(owner, self.attr_name)] if isinstance(owner, type) else []
-        self.seen: dict[str, int] = {}       # module name -> id of the module object scanned
-        self.modules_seen = -1               # len(sys.modules) at the last walk
-
-    def places(self) -> list:
-        if len(sys.modules) != self.modules_seen:
-            self.modules_seen = len(sys.modules)
-            for name, mod in list(sys.modules.items()):
-                if self.seen.get(name) == id(mod):
-                    continue
-                self.seen[name] = id(mod)
-                if name == self.root or name.startswith(self.root + "."):
-                    self.found += [(mod, attr) for attr, value in list(getattr(mod, "__dict__", {}).items())
-                                   if value is self.original]
-        return [(m, a) for m, a in self.found if getattr(m, a, None) is self.original]
-
-
-_ALIASES: dict[tuple[str, int], _AliasIndex] = {}
-
-
-def _aliases(dotted: str, original) -> list:
-    key = (dotted, id(original))
-    if key not in _ALIASES:
-        _ALIASES[key] = _AliasIndex(dotted, original)
-    return _ALIASES[key].places()
+    # a method such as torch.Tensor.softmax lives on its class, not in a module's namespace
+    found = ([(owner, attr_name)] if isinstance(owner, type) else []) + homes.of(original)
+    return [(m, a) for m, a in found if getattr(m, a, None) is original]
 
 
 def warm_tripwire(forbidden: Iterable[str]) -> None:
-    """Index now where the forbidden functions live (for the fork server; see :class:`_AliasIndex`)."""
+    """Index now where the forbidden functions live (for the fork server; see :class:`_Homes`)."""
     with tripwire(forbidden):
         pass
 
