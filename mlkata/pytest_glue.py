@@ -6,7 +6,8 @@ A learner who never touches the CLI gets, from plain ``pytest exercises/``:
   no traceback noise (``pytrace=False``);
 * one "not implemented yet" line per untouched exercise (its other checks are skipped);
 * a closing summary, one line per exercise, saying how many more checks the graded run has --
-  never a bare "all passed" that a grade could later contradict.
+  never a bare "all passed" that a grade could later contradict -- in place of pytest's short
+  summary, which would repeat each failure once more.
 """
 from __future__ import annotations
 
@@ -108,3 +109,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     terminalreporter.section("mlkata: one line per exercise")
     for ok, line in lines:
         terminalreporter.write_line(line, green=ok, red=not ok)
+    # pytest's own short summary, printed after this hook, would list every failure a third time
+    # (after the failures section and the lines above); a learner who asked for it with -r keeps it.
+    if config.getoption("reportchars") == _PYTEST_DEFAULT_REPORTCHARS:
+        terminalreporter.reportchars = ""
+
+
+_PYTEST_DEFAULT_REPORTCHARS = "fE"

@@ -40,8 +40,11 @@ def test_untouched_stubs_fail_with_one_todo_line_per_exercise():
     summary = out.stdout.split("mlkata: one line per exercise")[1]
     for ex_id in EXERCISES:
         assert f"TODO {ex_id}: not implemented yet" in summary
-    assert out.stdout.count("FAILED ") == len(EXERCISES), "one failure per untouched exercise, not a wall"
+    assert f"{len(EXERCISES)} failed" in out.stdout.strip().splitlines()[-1], "one failure per untouched exercise"
+    assert "short test summary" not in out.stdout, "the mlkata lines replace pytest's repeat of every failure"
     assert "Traceback" not in out.stdout
+    asked = run(pytest_cmd("exercises") + ["-rf"])
+    assert asked.stdout.count("FAILED ") == len(EXERCISES), "a learner who asks for pytest's summary gets it"
 
 
 def test_references_pass_and_the_summary_announces_the_hidden_checks(filled):
