@@ -1,22 +1,31 @@
 """Library twin of llm/dpo_loss: the reference and the grader's oracle agree with TRL's sigmoid DPO
 loss (loss, rewards, gradients) on random inputs and through a toy language model.
 
-TRL is not a dependency (and TRL 1.x has no standalone DPO loss function), so
-``trl_dpo_compute_loss`` below re-states, in our own code, the default path of
-``trl/trainer/dpo_trainer.py``, ``DPOTrainer._compute_loss`` (huggingface/trl, TRL 1.x) with
-``loss_type="sigmoid"``, ``f_divergence_type="reverse_kl"``, ``loss_weights=[1.0]``, no ``ld_alpha``
-and no weighting: per-token log-probs of the completion tokens are summed per sequence; the
-batch is laid out [chosen; rejected] and split with ``chunk(2)``; ``delta_score`` is the chosen
-log-ratio minus the rejected log-ratio; the loss is ``(-logsigmoid(beta * delta_score)).mean()``,
-and the logged rewards are ``beta * logratio.detach()``.  (TRL before 1.0 had the same formula as
-a method, ``DPOTrainer.dpo_loss``, returning per-pair losses and the rewards -- our contract.)
+TRL 1.x has no standalone DPO loss function: the loss is inline in ``trl/trainer/dpo_trainer.py``,
+``DPOTrainer._compute_loss``.  ``trl_dpo_compute_loss`` below runs that very method (TRL is in the
+test extra) on a stand-in trainer holding the settings of TRL's defaults (``loss_type="sigmoid"``,
+``f_divergence_type="reverse_kl"``, ``loss_weights=[1.0]``, no ``ld_alpha``, no weighting, reference
+log-probs precomputed -- the first test pins these against ``DPOConfig``) and a stand-in model whose
+per-token log-probs are the given sequence log-probs.  What the method computes: per-token log-probs
+of the completion tokens summed per sequence; the batch laid out [chosen; rejected] and split with
+``chunk(2)``; ``delta_score`` = chosen log-ratio - rejected log-ratio; the loss
+``(-logsigmoid(beta * delta_score)).mean()``; the logged rewards ``beta * logratio.detach()``, as
+batch means only -- so per-pair rewards come from one call per pair.  (TRL before 1.0 had the same
+formula as a method, ``DPOTrainer.dpo_loss``, returning per-pair losses and the rewards -- our
+contract.)
 """
+from collections import defaultdict
+from types import SimpleNamespace
+
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mlkata.engine import load_module
 from helpers import ROOT
+
+trl_dpo_trainer = pytest.importorskip("trl.trainer.dpo_trainer")
+DEFAULTS = dict(loss_types=["sigmoid"], loss_weights=[1.0], f_divergence_type="reverse_kl", ld_alpha=None,
+                use_weighting=False)
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +38,60 @@ def oracle():
     return load_module(str(ROOT / "graders" / "llm" / "dpo_loss.py"), "twin_grader_llm_dpo_loss")
 
 
+def _stand_in_trainer(beta: float) -> SimpleNamespace:
+    """What ``DPOTrainer._compute_loss`` reads of ``self``: TRL's default settings, evaluation mode,
+    one process, reference log-probs precomputed."""
+    return SimpleNamespace(**DEFAULTS, beta=beta, label_smoothing=0.0, precompute_ref_logps=True,
+                           aux_loss_enabled=False, model=torch.nn.Module().eval(),
+                           accelerator=SimpleNamespace(device=torch.device("cpu"), gather=lambda t: t,
+                                                       gather_for_metrics=lambda t: t),
+                           _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
+                           _total_train_tokens=0)
+
+
+def _trl_dpo(logps: torch.Tensor, ref_logps: torch.Tensor, beta: float):
+    """One call of TRL's own ``DPOTrainer._compute_loss``: (loss, its logged metrics)."""
+    n = logps.shape[0]                                                   # 2B sequences: [chosen; rejected]
+
+    def language_model(input_ids, **_):
+        # one completion token per sequence (T = 2: the prompt token, then the completion): its
+        # log-prob is the sequence's log-prob
+        per_token = logps[input_ids[:, 0]].unsqueeze(1)                 # (2B, 1)
+        zeros = torch.zeros_like(per_token)
+        return SimpleNamespace(log_probs=per_token, entropy=zeros, mean_logits=zeros, is_top1=zeros.bool())
+
+    ref_chosen, ref_rejected = ref_logps.chunk(2)
+    inputs = {"input_ids": torch.arange(n)[:, None].expand(n, 2), "completion_mask": torch.ones(n, 2, dtype=torch.long),
+              "ref_chosen_logps": ref_chosen, "ref_rejected_logps": ref_rejected}
+    trainer = _stand_in_trainer(beta)
+    loss = trl_dpo_trainer.DPOTrainer._compute_loss(trainer, language_model, inputs, return_outputs=False)
+    return loss, trainer._metrics["eval"]
+
+
 def trl_dpo_compute_loss(logps: torch.Tensor, ref_logps: torch.Tensor, beta: float):
-    """TRL's DPOTrainer._compute_loss from the per-sequence log-probs on: (loss, chosen_rewards, rejected_rewards)."""
-    chosen_logps, rejected_logps = logps.chunk(2, dim=0)              # batch is [chosen; rejected]
-    ref_chosen_logps, ref_rejected_logps = ref_logps.chunk(2, dim=0)
-    chosen_logratios = chosen_logps - ref_chosen_logps
-    rejected_logratios = rejected_logps - ref_rejected_logps
-    delta_score = chosen_logratios - rejected_logratios               # reverse KL: scores are the log-ratios
-    per_sequence_loss = -F.logsigmoid(beta * delta_score)
-    loss = per_sequence_loss.mean() * 1.0                             # loss_weights = [1.0]
-    return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
+    """TRL's sigmoid DPO from the per-sequence log-probs on: (loss, chosen_rewards, rejected_rewards)."""
+    loss, _ = _trl_dpo(logps, ref_logps, beta)
+    rewards = []
+    for pair in range(logps.shape[0] // 2):
+        pick = torch.tensor([pair, pair + logps.shape[0] // 2])
+        _, logged = _trl_dpo(logps.detach()[pick], ref_logps.detach()[pick], beta)
+        rewards.append((logged["rewards/chosen"][0], logged["rewards/rejected"][0]))
+    chosen, rejected = torch.tensor(rewards, dtype=logps.dtype).reshape(-1, 2).unbind(1)
+    return loss, chosen, rejected
+
+
+def test_the_stand_in_holds_trls_default_dpo_settings():
+    """The stand-in's settings are DPOConfig's defaults (read off its fields: building a config
+    would set up training, bf16 included)."""
+    import dataclasses
+    from trl import DPOConfig
+    defaults = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+                for f in dataclasses.fields(DPOConfig)}
+    assert defaults["loss_type"] == DEFAULTS["loss_types"]
+    assert defaults["loss_weights"] in (None, DEFAULTS["loss_weights"])     # None: each loss weighs 1.0
+    assert (defaults["f_divergence_type"], defaults["ld_alpha"], defaults["use_weighting"]) == \
+        (DEFAULTS["f_divergence_type"], DEFAULTS["ld_alpha"], DEFAULTS["use_weighting"])
+    assert defaults["precompute_ref_log_probs"] is False   # TRL's default runs the reference model; same formula
 
 
 def trl_sequence_logps(logits: torch.Tensor, input_ids: torch.Tensor, completion_mask: torch.Tensor) -> torch.Tensor:

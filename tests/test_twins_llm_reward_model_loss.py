@@ -1,23 +1,27 @@
 """Library twin of llm/reward_model_loss: the reference and the grader's oracle agree with TRL's
 reward-model loss (losses and gradients) on random inputs.
 
-TRL is not a dependency (and TRL 1.x has no standalone reward-loss function), so
-``trl_reward_compute_loss`` below re-states, in our own code, the formula of
-``trl/trainer/reward_trainer.py``, ``RewardTrainer.compute_loss`` (huggingface/trl, TRL 1.x): the
-sequence-classification model scores a batch laid out as [chosen; rejected], the scores
-(2B, 1) are squeezed and split in half with ``torch.chunk``, and the loss is
-``-logsigmoid(chosen - rejected - margin).mean()`` where the optional per-pair ``margin`` comes
-from the batch (``DataCollatorForPreference`` builds it as a float tensor of shape (B,)).
+TRL 1.x has no standalone reward-loss function: the loss is inline in
+``trl/trainer/reward_trainer.py``, ``RewardTrainer.compute_loss``.  ``trl_reward_compute_loss``
+below runs that very method (TRL is in the test extra) on a stand-in trainer that holds only what
+the method reads in evaluation mode, and a stand-in sequence-classification model whose score for
+row i of the batch is ``scores[i]``.  What the method computes: the batch is laid out as
+[chosen; rejected], the scores (2B, 1) are squeezed and split in half with ``torch.chunk``, and
+the loss is ``-logsigmoid(chosen - rejected - margin).mean()``, where the optional per-pair
+``margin`` comes from the batch (``DataCollatorForPreference`` builds it as a float tensor of
+shape (B,)).
 """
 import math
+from collections import defaultdict
+from types import SimpleNamespace
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mlkata.engine import load_module
 from helpers import ROOT
 
+trl_reward_trainer = pytest.importorskip("trl.trainer.reward_trainer")
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +34,23 @@ def oracle():
     return load_module(str(ROOT / "graders" / "llm" / "reward_model_loss.py"), "twin_grader_llm_reward_model_loss")
 
 
+def _stand_in_trainer() -> SimpleNamespace:
+    """What ``RewardTrainer.compute_loss`` reads of ``self`` in evaluation mode, one process."""
+    return SimpleNamespace(model=torch.nn.Module().eval(),
+                           args=SimpleNamespace(center_rewards_coefficient=None),
+                           accelerator=SimpleNamespace(gather=lambda t: t, gather_for_metrics=lambda t: t),
+                           _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
+                           _total_train_tokens=0)
+
+
 def trl_reward_compute_loss(scores: torch.Tensor, margin=None) -> torch.Tensor:
-    """TRL's RewardTrainer.compute_loss, loss part only (center_rewards_coefficient=None)."""
-    rewards_chosen, rewards_rejected = torch.chunk(scores.squeeze(-1), chunks=2)   # (B,), (B,)
-    gap = rewards_chosen - rewards_rejected
+    """TRL's own ``RewardTrainer.compute_loss`` on a batch whose model scores are ``scores`` (2B, 1)."""
+    def score_model(input_ids, **_):                  # row i of the batch scores scores[i]
+        return SimpleNamespace(logits=scores[input_ids])
+    inputs = {"input_ids": torch.arange(scores.shape[0])}
     if margin is not None:
-        gap = gap - margin
-    return -F.logsigmoid(gap).mean()
+        inputs["margin"] = margin
+    return trl_reward_trainer.RewardTrainer.compute_loss(_stand_in_trainer(), score_model, inputs)
 
 
 def random_case(seed, batch, dtype=torch.float64, with_margin=False, scale=3.0):
