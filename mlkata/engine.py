@@ -199,6 +199,18 @@ class _Homes:
 
 
 _HOMES: dict[str, _Homes] = {}
+_OWNERS: dict[str, Any] = {}      # dotted name -> the module or class it names, once resolved
+
+
+def _owner(dotted: str):
+    """The module or class ``dotted`` names, or None; cached, since resolving a class path costs
+    a failed import (~20 us) and the tripwire asks on every call it guards."""
+    if dotted not in _OWNERS:
+        try:
+            _OWNERS[dotted] = _resolve(dotted)
+        except (ImportError, AttributeError):
+            return None           # not importable yet: ask again next time
+    return _OWNERS[dotted]
 
 
 def _aliases(dotted: str, original) -> list:
@@ -206,12 +218,7 @@ def _aliases(dotted: str, original) -> list:
     root = dotted.split(".")[0]
     homes = _HOMES.setdefault(root, _Homes(root))
     owner_name, _, attr_name = dotted.rpartition(".")
-    owner = sys.modules.get(owner_name)
-    if owner is None:
-        try:
-            owner = _resolve(owner_name)
-        except (ImportError, AttributeError):
-            owner = None
+    owner = _owner(owner_name)
     # a method such as torch.Tensor.softmax lives on its class, not in a module's namespace
     found = ([(owner, attr_name)] if isinstance(owner, type) else []) + homes.of(original)
     return [(m, a) for m, a in found if getattr(m, a, None) is original]
