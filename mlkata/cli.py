@@ -230,7 +230,8 @@ def cmd_coverage(args) -> int:
     for a, (title, ids) in cov.areas.items():
         table.add_row(title, str(len(ids)), ", ".join(i.split("/")[1] for i in ids))
     console.print(table)
-    for qid, (text, concepts) in cov.questions.items():
+    frontier = {f"frontier.{g}": entry for g, entry in cov.frontier.items()}
+    for qid, (text, concepts) in {**cov.questions, **frontier}.items():
         table = Table(title=f"{qid}: {text}", title_justify="left")
         table.add_column("concept")
         table.add_column("exercises")
@@ -310,7 +311,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--assignment", action="append", default=[], metavar="NAME")
     s.set_defaults(fn=cmd_publish_solutions)
 
-    s = sub.add_parser("coverage", help="the seed's areas and questions, and the exercises covering them")
+    s = sub.add_parser("coverage", help="the seed's areas and questions, the frontier topics, and the exercises "
+                                        "covering them")
     s.set_defaults(fn=cmd_coverage)
 
     s = sub.add_parser("hint", help="progressive hints for an exercise")

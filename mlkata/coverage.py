@@ -1,12 +1,16 @@
-"""The coverage map: the seed document's areas and questions, and the exercises covering each.
+"""The coverage map: the seed document's areas and questions, the frontier topics, and the
+exercises covering each.
 
-Built from ``catalog/seed.toml`` and each exercise's ``meta.toml`` (``seed`` ids and
-``concepts``); ``mlkata coverage`` prints it and ``mlkata build`` writes it to docs/coverage.md.
+Built from ``catalog/seed.toml`` and each exercise's ``meta.toml``: an exercise covers a seed
+question's concept when its ``seed`` names the question and its ``concepts`` hold the concept's
+exact string; it covers a frontier concept when its ``concepts`` hold that string (see
+docs/authoring.md, "Tagging what an exercise covers"). ``mlkata coverage`` prints the map and
+``mlkata build`` writes it to docs/coverage.md.
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import catalog
@@ -14,19 +18,27 @@ from . import catalog
 # Areas of this catalog that the seed's table of contents files under another heading.
 AREA_OF = {"transformer": "fundamentals"}
 MIN_PER_AREA = 5
+TOC_PREFIX = "toc."     # `seed = "toc.<area>"`: the exercise answers an area of the table of contents
 
 
 @dataclass
 class Coverage:
     areas: dict[str, tuple[str, list[str]]]          # toc area -> (title, exercise ids)
     questions: dict[str, tuple[str, dict[str, list[str]]]]   # question id -> (text, concept -> ids)
+    frontier: dict[str, tuple[str, dict[str, list[str]]]] = field(default_factory=dict)  # group -> (title, concept -> ids)
+    unknown_seeds: dict[str, list[str]] = field(default_factory=dict)   # exercise id -> seed ids seed.toml lacks
 
     def uncovered(self) -> list[str]:
-        """Seed concepts with no exercise, and areas with fewer than MIN_PER_AREA exercises."""
+        """Seed and frontier concepts with no exercise, areas with fewer than MIN_PER_AREA
+        exercises, and exercises citing a seed id that seed.toml does not define."""
         out = [f"{q}: concept {c!r} has no exercise" for q, (_, concepts) in self.questions.items()
                for c, ids in concepts.items() if not ids]
+        out += [f"frontier.{g}: concept {c!r} has no exercise" for g, (_, concepts) in self.frontier.items()
+                for c, ids in concepts.items() if not ids]
         out += [f"area {a}: {len(ids)} exercises (< {MIN_PER_AREA})" for a, (_, ids) in self.areas.items()
                 if len(ids) < MIN_PER_AREA]
+        out += [f"{ex}: meta.toml cites unknown seed id {s!r} (a question id of catalog/seed.toml, "
+                f"or {TOC_PREFIX}<area>)" for ex, seeds in self.unknown_seeds.items() for s in seeds]
         return out
 
 
@@ -39,7 +51,16 @@ def compute(root: Path = catalog.ROOT) -> Coverage:
     for qid, q in seed["questions"].items():
         concepts = {c: [e.id for e in exercises if c in e.concepts and qid in e.seed] for c in q["concepts"]}
         questions[qid] = (q["question"], concepts)
-    return Coverage(areas, questions)
+    frontier = {}
+    for group, g in seed.get("frontier", {}).items():
+        frontier[group] = (g["title"], {c: [e.id for e in exercises if c in e.concepts] for c in g["concepts"]})
+    known = set(seed["questions"]) | {TOC_PREFIX + a for a in seed["areas"]}
+    unknown = {e.id: [s for s in e.seed if s not in known] for e in exercises}
+    return Coverage(areas, questions, frontier, {e: s for e, s in unknown.items() if s})
+
+
+def _concept_rows(concepts: dict[str, list[str]]) -> list[str]:
+    return [f"| {c} | {', '.join(f'`{i}`' for i in ids) or '**none**'} |" for c, ids in concepts.items()]
 
 
 def markdown(cov: Coverage) -> str:
@@ -52,6 +73,12 @@ def markdown(cov: Coverage) -> str:
     lines += ["", "## The seed's questions and the concepts of their answers", ""]
     for qid, (text, concepts) in cov.questions.items():
         lines += [f"### `{qid}`: {text}", "", "| concept | exercises |", "| --- | --- |"]
-        lines += [f"| {c} | {', '.join(f'`{i}`' for i in ids) or '**none**'} |" for c, ids in concepts.items()]
+        lines += _concept_rows(concepts)
         lines.append("")
+    if cov.frontier:
+        lines += ["## Frontier topics (beyond the seed)", ""]
+        for group, (title, concepts) in cov.frontier.items():
+            lines += [f"### {title} (`frontier.{group}`)", "", "| concept | exercises |", "| --- | --- |"]
+            lines += _concept_rows(concepts)
+            lines.append("")
     return "\n".join(lines).rstrip() + "\n"
