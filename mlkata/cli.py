@@ -17,17 +17,26 @@ def _console(stderr: bool = False):
 def cmd_list(args) -> int:
     from rich.table import Table
     from . import catalog, grading
-    exercises = catalog.select(args.exercise)
+    track = catalog.track(args.track) if args.track else None
+    exercises = [catalog.get(i) for i in _track_exercises(track)] if track else catalog.select(args.exercise)
     result = grading.grade(args.submission, [e.id for e in exercises], hidden=False)
-    table = Table(title=f"mlkata exercises ({args.submission})")
-    for col in ("exercise", "area", "difficulty", "min", "points", "status"):
+    title = f"track {track.name}: {track.title}" if track else "mlkata exercises"
+    table = Table(title=f"{escape(title)} ({args.submission})", caption=escape(track.about) if track else None)
+    for col in ("step",) * bool(track) + ("exercise", "area", "difficulty", "min", "points", "status"):
         table.add_column(col)
-    for ex, res in zip(exercises, result.exercises):
+    for step, (ex, res) in enumerate(zip(exercises, result.exercises), 1):
         points = sum(c.points for c, _ in grading.checks_for(ex))
         status = {"todo": "[yellow]todo[/]", "passing": "[green]passing[/]", "failing": "[red]failing[/]"}[res.status]
-        table.add_row(ex.id, ex.area, ex.difficulty, str(ex.minutes), f"{points:g}", status)
+        table.add_row(*(str(step),) * bool(track), ex.id, ex.area, ex.difficulty, str(ex.minutes), f"{points:g}", status)
     _console().print(table)
     return 0
+
+
+def _track_exercises(track) -> list[str]:
+    """A track's steps that are written (an id still being authored is in `order` but not loaded)."""
+    from . import catalog
+    written = catalog.load()
+    return [i for i in track.exercises if i in written]
 
 
 def cmd_check(args) -> int:
@@ -250,7 +259,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("list", help="exercises with area, points and your status")
     s.add_argument("--submission", default="exercises", help="folder laid out like exercises/ (default: exercises)")
-    s.add_argument("--exercise", action="append", default=[], metavar="ID")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--exercise", action="append", default=[], metavar="ID")
+    which.add_argument("--track", metavar="NAME", help="one track's exercises, in order (see mlkata progress)")
     s.set_defaults(fn=cmd_list)
 
     s = sub.add_parser("check", help="run the visible checks of one exercise")
@@ -324,8 +335,14 @@ def parser() -> argparse.ArgumentParser:
 
 def _exercises_named(args) -> list[str] | None:
     """The exercises a command is limited to, if any (None: all of them)."""
+    from .catalog import CatalogError, track
     if args.command == "check":
         return [args.id]
+    if getattr(args, "track", None):
+        try:
+            return _track_exercises(track(args.track))
+        except CatalogError:
+            return None       # the command itself reports the unknown track
     return getattr(args, "exercise", None) or None
 
 

@@ -15,8 +15,8 @@ BIN = Path(sys.executable).parent
 EXERCISES = list(catalog.load())
 
 
-def run(cmd, cwd=ROOT, **kw):
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+def run(cmd, cwd=ROOT, env=os.environ, **kw):
+    env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=env, **kw)
 
 
@@ -109,3 +109,16 @@ def test_check_and_hint_and_list():
     assert ex.hints[0][:30] in " ".join(out.stdout.split()) and "hint 2/" in out.stdout
     out = run([str(BIN / "mlkata"), "list"])
     assert out.returncode == 0 and all(i.split("/")[1][:8] in out.stdout for i in EXERCISES)
+
+
+def test_list_track_shows_its_steps_in_order_with_status():
+    track = next(iter(catalog.tracks().values()))
+    out = run([str(BIN / "mlkata"), "list", "--track", track.name, "--submission", "solutions"],
+              env={**os.environ, "COLUMNS": "200"})     # wide enough that rich truncates no id
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if "│" in line]
+    assert [line.split("│")[2].strip() for line in lines] == list(track.exercises)
+    assert [line.split("│")[1].strip() for line in lines] == [str(i) for i in range(1, len(track.exercises) + 1)]
+    assert all("passing" in line for line in lines)
+    out = run([str(BIN / "mlkata"), "list", "--track", "no_such_track"])
+    assert out.returncode == 2 and "unknown track 'no_such_track'" in out.stderr and track.name in out.stderr

@@ -61,6 +61,7 @@ def test_html_report_opens_in_chromium_with_chart_and_table(tmp_path):
             rows = page.locator("#exercises tbody tr")
             statuses = [rows.nth(i).locator(".status").inner_text() for i in range(rows.count())]
             summary = page.inner_text("#summary")
+            tracks = page.locator("#tracks tbody tr").count()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "progress-report.png"), full_page=True)
         finally:
@@ -68,6 +69,7 @@ def test_html_report_opens_in_chromium_with_chart_and_table(tmp_path):
     assert width > 100, "the chart image did not render"
     assert len(statuses) == len(catalog.load())
     assert statuses[:2] == ["done", "attempted"] and "1 of" in summary
+    assert tracks == len(catalog.tracks())
 
 
 def _reader(stream, lines: queue.Queue):
@@ -111,3 +113,28 @@ def test_watch_reruns_on_save_moves_on_when_passing_and_quits_on_ctrl_c(tmp_path
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def _rows(status: dict[str, str]) -> list[progress.Row]:
+    return [progress.Row(ex.id, ex.title, ex.area, ex.difficulty, 1, status.get(ex.id, "todo"), "")
+            for ex in catalog.load().values()]
+
+
+def test_progress_follows_each_track_in_order_and_names_the_next_step():
+    track = next(iter(catalog.tracks().values()))
+    first, second, *rest = track.exercises
+    tracks = {t.name: t for t in progress.by_track(_rows({first: "done", second: "attempted"}))}
+    assert tracks[track.name].steps == [(first, "done"), (second, "attempted")] + [(i, "todo") for i in rest]
+    assert tracks[track.name].done == 1 and tracks[track.name].next == second
+    assert set(tracks) == set(catalog.tracks())
+    finished = progress.by_track(_rows({i: "done" for i in track.exercises}))
+    assert next(t for t in finished if t.name == track.name).next is None
+
+
+def test_html_report_lists_the_tracks_with_each_steps_status():
+    track = next(iter(catalog.tracks().values()))
+    page = progress.render_html(_rows({track.exercises[0]: "done"}))
+    row = page.split(f'<tr id="track-{track.name}">')[1].split("</tr>")[0]
+    assert f'<li class="done"><code>{track.exercises[0]}</code></li>' in row
+    assert f'<td class="next"><code>{track.exercises[1]}</code></td>' in row
+    assert page.count('<tr id="track-') == len(catalog.tracks())
