@@ -268,3 +268,11 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+
+def zero_all(results: list[CheckResult], message: str) -> list[CheckResult]:
+    """Every check scores 0 with ``message``: a verdict on the whole submission (a forbidden call,
+    a refused construct, a system call the kernel refused)."""
+    for r in results:
+        r.score, r.status, r.message = 0.0, "failed", message
+    return results

@@ -133,7 +133,8 @@ def cmd_progress(args) -> int:
 def cmd_grade(args) -> int:
     from . import grading, report
     result = grading.grade(args.submission, args.exercise or None, jobs=args.jobs,
-                           call_timeout=args.timeout, memory_bytes=int(args.memory_gb * 2**30))
+                           call_timeout=args.timeout, memory_bytes=int(args.memory_gb * 2**30),
+                           require_isolation=args.require_isolation)
     if args.format == "json":
         print(json.dumps(report.gradescope(result), indent=1))
     else:
@@ -145,7 +146,8 @@ def cmd_grade_batch(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from . import batch
     console = _console(stderr=True)
-    options = {"call_timeout": args.timeout, "memory_bytes": int(args.memory_gb * 2**30)}
+    options = {"call_timeout": args.timeout, "memory_bytes": int(args.memory_gb * 2**30),
+               "require_isolation": args.require_isolation}
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, transient=False) as bar:
         task = bar.add_task("", total=None)
@@ -161,6 +163,14 @@ def cmd_grade_batch(args) -> int:
     for student, error in report.failed.items():
         console.print(f"[red]failed:[/] {student}: {error}")
     return 1 if report.failed else 0
+
+
+def cmd_doctor(args) -> int:
+    """This machine's isolation level: what the kernel offers, then a confined child put to the test."""
+    from . import doctor
+    report = doctor.examine()
+    doctor.render(_console(), report)
+    return 0 if report.full or not args.require_isolation else 1
 
 
 def cmd_build(args) -> int:
@@ -287,6 +297,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=float, default=20.0, help="seconds per check (default 20)")
     s.add_argument("--memory-gb", type=float, default=4.0, help="memory cap per exercise (default 4)")
     s.add_argument("-q", "--quiet", action="store_true", help="one line per exercise")
+    _isolation_option(s)
     s.set_defaults(fn=cmd_grade)
 
     s = sub.add_parser("grade-batch", help="grade every student folder of a class, in parallel, resumable")
@@ -299,7 +310,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", help="dask scheduler address, with --executor dask")
     s.add_argument("--timeout", type=float, default=20.0, help="seconds per check (default 20)")
     s.add_argument("--memory-gb", type=float, default=4.0, help="memory cap per exercise (default 4)")
+    _isolation_option(s)
     s.set_defaults(fn=cmd_grade_batch)
+
+    s = sub.add_parser("doctor", help="this machine's grading isolation: which kernel protections apply")
+    _isolation_option(s, "exit 1 unless every protection applies")
+    s.set_defaults(fn=cmd_doctor)
 
     s = sub.add_parser("build", help="generate stubs, tests, references and notebooks from catalog/")
     s.add_argument("--check", action="store_true", help="fail if any generated file is stale or edited")
@@ -333,6 +349,11 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _isolation_option(s, help_text: str = "refuse to grade unless every kernel protection applies "
+                                           "(Landlock, seccomp, no_new_privs, unprivileged user): see mlkata doctor"):
+    s.add_argument("--require-isolation", action="store_true", help=help_text)
+
+
 def _exercises_named(args) -> list[str] | None:
     """The exercises a command is limited to, if any (None: all of them)."""
     from .catalog import CatalogError, track
@@ -349,6 +370,7 @@ def _exercises_named(args) -> list[str] | None:
 def main(argv: list[str] | None = None) -> int:
     from .catalog import CatalogError
     from .build import BuildError
+    from .confine import IsolationRequired
     args = parser().parse_args(argv)
     if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde"):
         from . import server
@@ -361,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         code = args.fn(args)
-    except (CatalogError, BuildError, FileNotFoundError, ValueError) as e:
+    except (CatalogError, BuildError, FileNotFoundError, ValueError, IsolationRequired) as e:
         _console(stderr=True).print(f"[red]error:[/] {e}")
         code = 2
     except KeyboardInterrupt:
@@ -375,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
 # rest goes to the console): after them the interpreter's own teardown -- torch's modules and
 # objects, ~0.6 s measured, a quarter of a `mlkata check` -- buys nothing.
 _NOTHING_LEFT_TO_FINISH = frozenset({"grade", "grade-batch", "check", "list", "watch", "progress", "hint",
-                                     "coverage"})
+                                     "coverage", "doctor"})
 
 
 def _exit_without_teardown(code: int) -> None:

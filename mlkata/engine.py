@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Protocol
 
 from . import wire
+from .policy import dotted_name, import_aliases
 from .probe_source import PROBES_ONLY
-from .checks import Check, CheckResult, Fail, Probe, StudentError
+from .checks import Check, CheckResult, Fail, Probe, StudentError, zero_all
 
 
 # --------------------------------------------------------------------------------------------
@@ -62,13 +63,22 @@ def import_submission(path: str, name: str) -> tuple[types.ModuleType | None, di
     except SystemExit as e:
         return None, _error("exited", f"your module called sys.exit({e.code!r}) while being imported")
     except BaseException as e:  # noqa: BLE001 - any failure of the learner's import is reported
-        if SANDBOX_TAG in str(e):
-            return None, _error("sandbox", str(e).split(SANDBOX_TAG, 1)[1], _where(e, path))
+        if SANDBOX_TAG in str(e) or isinstance(e, PermissionError):
+            return None, _error("sandbox", _sandbox_detail(e), _where(e, path))
         return None, _error("import", f"importing your module raised {type(e).__name__}: {e}",
                             _where(e, path))
 
 
 SANDBOX_TAG = "mlkata sandbox: "
+
+
+def _sandbox_detail(e: BaseException) -> str:
+    """What the sandbox refused: the audit hook's own words, or the kernel's (a PermissionError:
+    Landlock, seccomp or the unprivileged user) with what the grading child may do instead."""
+    if SANDBOX_TAG in str(e):
+        return str(e).split(SANDBOX_TAG, 1)[1]
+    return (f"{type(e).__name__}: {e} -- while graded, code may read only the Python installation "
+            "and its own file, write only its working folder, and start no process")
 
 
 def _error(kind: str, message: str, where: str = "") -> dict:
@@ -108,17 +118,9 @@ def forbidden_in_source(source: str, forbidden: Iterable[str]) -> list[str]:
         tree = ast.parse(source)
     except SyntaxError:
         return []
-    aliases: dict[str, str] = {}
-    defined = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for a in node.names:
-                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defined.add(node.name)
+    aliases = import_aliases(tree)
+    defined = {node.name for node in ast.walk(tree)
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     found: list[str] = []
 
     def hit(name: str | None) -> None:
@@ -130,24 +132,13 @@ def forbidden_in_source(source: str, forbidden: Iterable[str]) -> list[str]:
             for a in node.names:
                 hit(f"{node.module}.{a.name}")
         elif isinstance(node, ast.Attribute) and node.attr in leaves:
-            hit(_dotted(node, aliases))
+            hit(dotted_name(node, aliases))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
                 and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
                 and isinstance(node.args[1].value, str) and node.args[1].value not in defined:
-            base = _dotted(node.args[0], aliases)
+            base = dotted_name(node.args[0], aliases)
             hit(f"{base}.{node.args[1].value}" if base else None)
     return found
-
-
-def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
-    """``a.b.c`` with its root name replaced by what the module imported it as, if it did."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name) or node.id not in aliases:
-        return None
-    return ".".join([aliases[node.id], *reversed(parts)])
 
 
 def _resolve(dotted: str):
@@ -226,8 +217,80 @@ def _aliases(dotted: str, original) -> list:
 
 def warm_tripwire(forbidden: Iterable[str]) -> None:
     """Index now where the forbidden functions live (for the fork server; see :class:`_Homes`)."""
-    with tripwire(forbidden):
+    with op_record(forbidden), tripwire(forbidden):
         pass
+
+
+# --------------------------------------------------------------------------------------------
+# The dispatcher's view: every torch function the learner's code calls, however it reached it
+# --------------------------------------------------------------------------------------------
+
+def op_key(fn) -> Any:
+    """One identity for a torch callable however it is reached: ``"aten::<op>"`` for a native
+    operator -- ``torch.ops.aten.X`` (packet or overload), its C binding in ``torch``,
+    ``torch._C._nn``, ``torch._C._VariableFunctions``, or a Tensor method -- else the function
+    object itself (a Python function such as ``F.max_pool2d``: the original, wherever it was kept)."""
+    schema = getattr(fn, "_schema", None)                  # an OpOverload
+    if schema is not None and isinstance(getattr(schema, "name", None), str):
+        return schema.name
+    qualified = getattr(fn, "_qualified_op_name", None)    # an OpOverloadPacket
+    if isinstance(qualified, str):
+        return qualified
+    if isinstance(fn, (types.BuiltinFunctionType, types.MethodDescriptorType)):
+        module = getattr(fn, "__module__", None) or getattr(getattr(fn, "__objclass__", None), "__module__", "")
+        if (module or "").split(".")[0] == "torch":
+            return "aten::" + fn.__name__
+    return fn
+
+
+_WANTED: dict[tuple[str, ...], dict[Any, str]] = {}
+
+
+def _forbidden_ops(forbidden: Iterable[str]) -> dict[Any, str]:
+    """op key -> the forbidden dotted name it stands for (functions only: a class is caught
+    through the functions its methods call)."""
+    names = tuple(n for n in forbidden if n.split(".")[0] in sys.modules)
+    if names not in _WANTED:
+        wanted: dict[Any, str] = {}
+        for dotted in names:
+            try:
+                obj = _resolve(dotted)
+            except (ImportError, AttributeError):
+                continue
+            if callable(obj) and not isinstance(obj, type):
+                try:
+                    wanted.setdefault(op_key(obj), dotted)
+                except TypeError:      # unhashable: never a torch function anyway
+                    pass
+        _WANTED[names] = wanted
+    return _WANTED[names]
+
+
+@contextmanager
+def op_record(forbidden: Iterable[str]):
+    """While active, every torch function called from Python (not from inside another torch
+    function) is matched against the forbidden ones by :func:`op_key`: so ``torch.ops.aten.*``,
+    ``torch._C._nn.*``, a captured original or a re-export is seen as the op it is.  Yields the
+    list of forbidden names seen.  (A torch function mode: ~1 us a call.)"""
+    hits: list[str] = []
+    wanted = _forbidden_ops(forbidden)
+    if not wanted or "torch" not in sys.modules:
+        yield hits
+        return
+    from torch.overrides import TorchFunctionMode
+
+    class _Record(TorchFunctionMode):
+        def __torch_function__(self, func, types_, args=(), kwargs=None):
+            try:
+                name = wanted.get(op_key(func))
+            except TypeError:
+                name = None
+            if name is not None and name not in hits:
+                hits.append(name)
+            return func(*args, **(kwargs or {}))
+
+    with _Record():
+        yield hits
 
 
 @contextmanager
@@ -281,7 +344,7 @@ def invoke(sub: types.ModuleType, probes: dict[str, types.ModuleType], target: t
         module_name, probe_name = name.split(":")
         probe_obj = getattr(probes[module_name], probe_name)
         call = lambda: probe_obj.fn(sub, *args, **kwargs)  # noqa: E731
-    with tripwire(forbidden) as calls:
+    with op_record(forbidden) as ops, tripwire(forbidden) as calls:
         try:
             value = call()
         except NotImplementedError as e:
@@ -297,13 +360,13 @@ def invoke(sub: types.ModuleType, probes: dict[str, types.ModuleType], target: t
             return _error("memory", f"ran out of memory (MemoryError{': ' + str(e) if str(e) else ''})",
                           _where(e, student_path))
         except Exception as e:  # noqa: BLE001 - reported to the learner
-            if SANDBOX_TAG in str(e):
-                return _error("sandbox", str(e).split(SANDBOX_TAG, 1)[1], _where(e, student_path))
+            if SANDBOX_TAG in str(e) or isinstance(e, PermissionError):
+                return _error("sandbox", _sandbox_detail(e), _where(e, student_path))
             message = f"{type(e).__name__}: {e}"
             kind = "memory" if "can't allocate memory" in str(e) or "not enough memory" in str(e) else "raised"
             return _error(kind, message, _where(e, student_path))
     try:
-        return {"value": wire.plain(value), "forbidden": sorted(set(calls))}
+        return {"value": wire.plain(value), "forbidden": sorted(set(calls) | set(ops))}
     except Exception as e:  # noqa: BLE001 - e.g. a hostile object that breaks on inspection
         return _error("unreadable", f"returned a value that cannot be read back: {type(e).__name__}: {e}")
 
@@ -374,10 +437,13 @@ def judge(checks: list[tuple[Check, bool]], session: Session, hint_command: str 
     for chk, hidden in checks:
         results.append(_judge_one(chk, hidden, run, hint_command))
     if forbidden_seen:
-        message = forbidden_message(forbidden_seen)
-        for r in results:
-            r.score, r.status, r.message = 0.0, "failed", message
+        zero_all(results, forbidden_message(forbidden_seen))
     return results
+
+
+def sandbox_message(refusals: list[str]) -> str:
+    return (f"blocked by the grading sandbox: {'; '.join(refusals[:5])} -- the exercise scores 0: "
+            "a graded submission may only compute")
 
 
 def forbidden_message(names: list[str]) -> str:

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, engine, sandbox
-from .checks import Check, CheckResult, checks_of
+from . import catalog, confine, engine, policy, sandbox
+from .checks import Check, CheckResult, checks_of, zero_all
 
 
 @dataclass
@@ -78,15 +78,14 @@ def protected_paths(ex: catalog.Exercise, submission_dir: str) -> list[str]:
 def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = True, isolate: bool = True,
                    call_timeout: float = sandbox.DEFAULT_CALL_TIMEOUT,
                    memory_bytes: int = sandbox.DEFAULT_MEMORY, budget: float = 120.0,
-                   extra_protected: tuple[str, ...] = ()) -> ExerciseResult:
+                   extra_protected: tuple[str, ...] = (), require_isolation: bool = False) -> ExerciseResult:
     """Grade one exercise of a submission; every fault of the learner's code becomes a message."""
     pairs = checks_for(ex, hidden)
     student_file = str(ex.submission_file(submission_dir))
-    found = _forbidden_in_file(student_file, ex.forbidden)
-    if found:
-        message = engine.forbidden_message(found)
-        return ExerciseResult(ex.id, ex.title, [
-            CheckResult(c.name, c.title, c.points, 0.0, "failed", message, hidden=h) for c, h in pairs])
+    refused = source_refusal(student_file, ex.forbidden)
+    if refused:
+        return ExerciseResult(ex.id, ex.title, zero_all([
+            CheckResult(c.name, c.title, c.points, 0.0, "failed", "", hidden=h) for c, h in pairs], refused))
     visible = check_module("visible", ex)
     modules = [visible] + ([check_module("hidden", ex)] if hidden else [])
     module_name = f"mlkata_submission__{ex.area}__{ex.name}"
@@ -97,7 +96,8 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
                           forbidden=list(ex.forbidden),
                           protected=protected_paths(ex, submission_dir) + list(extra_protected),
                           memory_bytes=memory_bytes, cpu_seconds=int(budget) + 60)
-        session = sandbox.IsolatedSession(job, call_timeout=call_timeout, budget=budget)
+        session = sandbox.IsolatedSession(job, call_timeout=call_timeout, budget=budget,
+                                          require_isolation=require_isolation)
     else:
         session = engine.LocalSession(student_file, module_name, modules, ex.forbidden)
     try:
@@ -105,17 +105,28 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
     finally:
         session.close()
     notes = sorted(set(getattr(session, "sandbox_log", [])))
+    kernel = [r.describe() for r in getattr(session, "refused", [])]
+    if kernel:        # reported by the kernel, not by the child: the submission cannot hide it
+        zero_all(results, f"{engine.sandbox_message(sorted(set(kernel)))}")
     return ExerciseResult(ex.id, ex.title, results, notes)
 
 
-def _forbidden_in_file(path: str, forbidden) -> list[str]:
-    if not forbidden or not os.path.exists(path):
-        return []
+def source_refusal(path: str, forbidden) -> str:
+    """Why the judge refuses to run this file at all (read in the judge's own process): a
+    forbidden library call it names, or a construct of the source policy; "" if none."""
+    if not os.path.exists(path):
+        return ""
     try:
         source = Path(path).read_text(errors="replace")
     except OSError:
-        return []
-    return engine.forbidden_in_source(source, forbidden)
+        return ""
+    found = engine.forbidden_in_source(source, forbidden) if forbidden else []
+    if found:
+        return engine.forbidden_message(found)
+    refused = policy.violations(source)
+    return policy.message(refused) if refused else ""
+
+
 
 
 def grade(submission_dir: str | os.PathLike, exercise_ids: list[str] | None = None, *, jobs: int | None = None,
@@ -128,6 +139,8 @@ def grade(submission_dir: str | os.PathLike, exercise_ids: list[str] | None = No
     submission_dir = str(submission_dir)
     if not os.path.isdir(submission_dir):
         raise FileNotFoundError(f"submission folder {submission_dir!r} does not exist")
+    if options.get("require_isolation"):
+        require_isolation(options.get("isolate", True))
     exercises = catalog.select(exercise_ids)
     for ex in exercises:      # load check modules up front, in this thread
         checks_for(ex, options.get("hidden", True))
@@ -139,3 +152,10 @@ def grade(submission_dir: str | os.PathLike, exercise_ids: list[str] | None = No
             results = list(pool.map(lambda ex: grade_exercise(ex, submission_dir, **options), exercises))
     return SubmissionResult(submission_dir, results)
 
+
+def require_isolation(isolate: bool = True) -> None:
+    """Raise :class:`~mlkata.confine.IsolationRequired` unless this machine can apply every kernel
+    layer (each child checks again what it actually applied)."""
+    missing = confine.support().missing if isolate else {"all": "grading in-process (isolate=False)"}
+    if missing:
+        raise confine.IsolationRequired(missing)

@@ -41,7 +41,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import engine, probe_source, server, wire
+from multiprocessing import reduction
+
+from . import confine, engine, probe_source, server, wire
 
 DEFAULT_CALL_TIMEOUT = 20.0       # seconds for one probe call (import included in the first)
 DEFAULT_MEMORY = 4 * 2**30        # bytes of address space above what torch already maps
@@ -83,6 +85,8 @@ class Job:
     protected: list[str] = field(default_factory=list)
     memory_bytes: int = DEFAULT_MEMORY
     cpu_seconds: int = 300
+    confine: bool = True                    # apply the kernel layers (mlkata.confine)
+    audit_hook: bool = True                 # the Python-level fence too (off: test the kernel alone)
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,8 +102,10 @@ class IsolatedSession:
     should not cost the class minutes).
     """
 
-    def __init__(self, job: Job, call_timeout: float = DEFAULT_CALL_TIMEOUT, budget: float = 120.0):
+    def __init__(self, job: Job, call_timeout: float = DEFAULT_CALL_TIMEOUT, budget: float = 120.0,
+                 require_isolation: bool = False):
         self.job = job
+        self.require_isolation = require_isolation
         self.call_timeout = call_timeout
         self.budget = budget
         self.deadline = math.inf      # set at the first call: the server's start is not the learner's time
@@ -112,6 +118,9 @@ class IsolatedSession:
         self.import_error: dict | None = None
         self.timeouts = 0
         self.sandbox_log: list[str] = []
+        self.refusals: confine.Refusals | None = None   # the kernel's reports of refused calls
+        self.refused: list[confine.Refusal] = []        # ... of every child this session started
+        self.confinement: dict | None = None            # what the last child applied
 
     # A call returns a plain-data record, as engine.invoke does in-process.
     def call(self, target, args, kwargs):
@@ -153,15 +162,39 @@ class IsolatedSession:
         child_conn.close()
         self.conn = parent_conn
         ready = self._reply(starting=True)
+        if "confined" in ready:
+            failure = self._take_confinement(ready["confined"])
+            if failure is not None:
+                self._kill()
+                return failure
+            ready = self._reply(starting=True)
         if "__error__" in ready:
             self._kill()
             return ready
         return None
 
+    def _take_confinement(self, report) -> dict | None:
+        """Read the child's report of the layers it applied, and take its seccomp listener.
+
+        The report comes before the learner's module is imported, so it is the toolkit speaking."""
+        if not isinstance(report, dict):
+            return engine._error("unreadable", "the grading process sent a malformed confinement report")
+        self.confinement = report
+        if report.get("listener"):
+            if not self.conn.poll(self.call_timeout):
+                return engine._error("crashed", "the grading process did not hand over its seccomp listener")
+            self.refusals = confine.Refusals(reduction.recv_handle(self.conn))
+        missing = report.get("missing") or {}
+        if missing:
+            if self.require_isolation:
+                raise confine.IsolationRequired(missing)
+            _warn_once(missing)
+        return None
+
     def _reply(self, starting: bool = False) -> dict:
         timeout = max(0.0, min(self.call_timeout, self.deadline - time.monotonic()))
         try:
-            if not self.conn.poll(timeout):
+            if not confine.wait_readable(self.conn.fileno(), self.refusals, timeout, time.monotonic):
                 self._kill()
                 self.timeouts += 1
                 if timeout < self.call_timeout:
@@ -179,7 +212,7 @@ class IsolatedSession:
             self._kill()
             return engine._error("unreadable", f"the reply could not be read ({type(e).__name__})")
         if not isinstance(record, dict) or not ("value" in record or "__error__" in record
-                                                or "ready" in record):
+                                                or "ready" in record or "confined" in record):
             return engine._error("unreadable", "the reply was not a result record")
         self.sandbox_log.extend(str(v) for v in record.get("sandbox", []) if isinstance(v, str))
         return record
@@ -218,7 +251,10 @@ class IsolatedSession:
             self.proc.join(timeout=5)
         if self.conn is not None:
             self.conn.close()
-        self.proc = self.conn = None
+        if self.refusals is not None:
+            self.refused.extend(self.refusals.seen)
+            self.refusals.close()
+        self.proc = self.conn = self.refusals = None
 
     def close(self):
         if self.proc is not None and self.proc.is_alive():
@@ -229,6 +265,19 @@ class IsolatedSession:
                 pass
         self._kill()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(missing: dict) -> None:
+    """Say once per process, on stderr, which kernel protections this machine could not apply."""
+    new = {k: v for k, v in missing.items() if k not in _WARNED}
+    if new:
+        _WARNED.update(new)
+        lines = "".join(f"\n  - {layer}: {why}" for layer, why in new.items())
+        print(f"mlkata: grading without some kernel protections (see `mlkata doctor`):{lines}",
+              file=sys.stderr, flush=True)
 
 
 _MAIN_LOCK = threading.Lock()
@@ -266,10 +315,11 @@ def _main_hidden():
 # --------------------------------------------------------------------------------------------
 
 def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
-    """Entry point of the sandboxed child: import, then answer calls until told to stop."""
+    """Entry point of the sandboxed child: load, confine, import, then answer calls until told to stop."""
     os.setsid()
     server.release_alive_pipe()
-    _die_with_the_grader()
+    server_pid = os.getppid()
+    _die_with(server_pid)
     _redirect_output(workdir)
     import torch
     torch.set_num_threads(1)     # checks are small: one thread is faster, and children run side by side
@@ -280,9 +330,13 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     probes.update({name: engine.loaded_module(name, path, probes_only=True) or probe_source.load(path, name)
                    for name, path in job.hidden_probe_modules.items()})
     os.chdir(workdir)
+    os.environ["TMPDIR"] = workdir
+    tempfile.tempdir = workdir
     sys.dont_write_bytecode = True
+    _confine(conn, job, workdir)
     log: list[str] = []
-    _install_guard(workdir, job.protected, log)
+    if job.audit_hook:
+        _install_guard(workdir, job.protected, log)
 
     sub, err = engine.import_submission(local_copy, job.module_name)
     conn.send_bytes(wire.encode(err or {"ready": True, "sandbox": log[:]}))
@@ -306,6 +360,26 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     os._exit(0)
 
 
+def _confine(conn, job: Job, workdir: str) -> None:
+    """Apply the kernel's layers (:mod:`mlkata.confine`), then report them -- and hand over the
+    seccomp listener -- before any of the learner's code runs."""
+    if not job.confine:
+        report = {"layers": [], "missing": {"all": "confinement switched off"}, "notes": []}
+    else:
+        try:
+            applied = confine.confine(workdir, job.protected)
+            report = {"layers": applied.layers, "missing": applied.missing, "notes": applied.notes}
+        except Exception as e:  # noqa: BLE001 - say exactly what could not be applied
+            applied = None
+            report = {"layers": [], "missing": {"confinement": f"{type(e).__name__}: {e}"}, "notes": []}
+    listener = applied.listener if job.confine and applied is not None else None
+    report["listener"] = listener is not None
+    conn.send_bytes(wire.encode({"confined": report}))
+    if listener is not None:
+        reduction.send_handle(conn, listener, os.getppid())
+        os.close(listener)      # the child must never answer its own refused calls
+
+
 def _redirect_output(workdir: str) -> None:
     fd = os.open(os.path.join(workdir, ".output.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
@@ -313,16 +387,12 @@ def _redirect_output(workdir: str) -> None:
     os.close(fd)
 
 
-def _die_with_the_grader() -> None:
+def _die_with(server_pid: int) -> None:
     """A child whose grader is killed (Ctrl-C, SIGKILL) must not run on: when the fork server
     exits -- which it does once no client holds its "alive" pipe -- the kernel kills us."""
     try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
-        if os.getppid() == 1:                  # the server died before prctl took effect
-            os._exit(1)
-    except (OSError, AttributeError):          # not Linux: the CPU limit below still bounds us
+        confine.die_with_parent(server_pid)
+    except (OSError, AttributeError, confine.ConfinementError):   # not Linux: the CPU limit still bounds us
         pass
 
 
