@@ -81,14 +81,26 @@ def expect_zero_or_scaled(out, x, p, what="output"):
                  rtol=1e-5, atol=1e-6, what=what)
 
 
+def expect_dropped_and_kept(out, x, p, what="output"):
+    """Every element is 0 or x / (1 - p), and a large input has both: dropping nothing (or
+    everything) is not dropout.  (With 0 < p < 1 and 20+ elements, a correct implementation
+    keeps all or drops all far less than once in 10^6 runs for the p used here.)"""
+    expect_zero_or_scaled(out, x, p, what)
+    n_zero = int((out == 0).sum())
+    expect(0 < n_zero < x.numel(), f"in training mode each element is dropped with probability p = {p}: "
+           f"some of the {x.numel()} elements are dropped and some kept", f"{what}: {n_zero} of {x.numel()} are 0")
+
+
 X = torch.linspace(0.5, 4.4, 40).reshape(4, 10)     # no zeros, so a 0 in the output means "dropped"
 
 
-@check("in eval mode (training=False) the output equals the input")
+@check("in eval mode (training=False) the output equals the input -- in training mode it does not")
 def eval_is_identity(run):
     got = run(drop, X, 0.5, training=False)
     expect_close(output(got["out"], X), X, "in eval mode dropout is the identity: no element dropped, none scaled",
                  what="output with training=False")
+    got = run(drop, X, 0.5, training=True, seed=3)
+    expect_dropped_and_kept(output(got["out"], X), X, 0.5, "output of the same call with training=True")
 
 
 @check("in training mode every element is either 0 or x / (1 - p)")
@@ -114,7 +126,7 @@ def p_zero_and_one(run):
 @check("x itself is not modified")
 def input_untouched(run):
     got = run(drop, X, 0.5, seed=1)
-    output(got["out"], X)
+    expect_dropped_and_kept(output(got["out"], X), X, 0.5, "output with p=0.5")
     expect_equal(got["x_after"], X, "do not modify x: build a new tensor (x * mask), not x *= mask",
                  what="x after the call")
 
@@ -123,7 +135,7 @@ def input_untouched(run):
 def reproducible(run):
     a = run(drop, X, 0.5, seed=7, global_seed=1)
     b = run(drop, X, 0.5, seed=7, global_seed=2)
-    output(a["out"], X)
+    expect_dropped_and_kept(output(a["out"], X), X, 0.5, "output with p=0.5")
     expect_equal(output(b["out"], X), a["out"],
                  "take every random draw from `generator` when one is given (torch.rand(..., generator=generator))",
                  what="output of a second call with a generator of the same seed")

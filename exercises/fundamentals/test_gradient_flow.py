@@ -4,6 +4,8 @@
 # Each check below names a rule of the contract in the exercise's docstring.
 """Visible checks: the MLP's structure, gradient norms on a tiny network, the vanishing test,
 and the phenomenon itself in a 10-layer sigmoid network."""
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -149,6 +151,11 @@ def structure(run):
                  what="state_dict shapes")
     for k in ("0.bias", "2.bias", "4.bias"):
         expect_equal(got["state"][k], torch.zeros(shapes[k]), "every bias starts at 0", what=k)
+    for k, fan_in in (("0.weight", 3), ("2.weight", 5), ("4.weight", 5)):
+        w, std = got["state"][k], math.sqrt(2 / fan_in)
+        expect(w.unique().numel() == w.numel() and bool((w.abs() < 6 * std).all()),
+               "he init draws every weight at random from N(0, 2 / fan_in): distinct values, within 6 std of 0",
+               f"{k}: {w.tolist()} (std = sqrt(2 / {fan_in}) = {std:.4g})")
 
 
 @check("layer_grad_norms of a 2-layer sigmoid network equals the norms autograd gives")

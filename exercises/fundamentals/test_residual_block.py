@@ -104,26 +104,29 @@ def output_of(got, args, shape):
 X = torch.randn(2, 4, 6, 6, generator=torch.Generator().manual_seed(0))
 
 
-@check("ResidualBlock(4) has conv1, bn1, conv2, bn2 with torchvision's parameter shapes and no shortcut parameters")
-def parameter_names(run):
+@check("ResidualBlock(4) has torchvision's conv1, bn1, conv2, bn2 and no shortcut parameters; with all "
+       "convolution weights zero the branch adds nothing: out = relu(x), in train and eval mode")
+def zero_branch_is_relu(run):
     got = run(build, [4])
     expect(got["is_module"], "ResidualBlock subclasses torch.nn.Module", "it is not an nn.Module")
     expect_structure(got["shapes"], [4])
-
-
-@check("output shape: (2, 4, 6, 6) stays (2, 4, 6, 6); ResidualBlock(4, 8, 2) gives (2, 8, 3, 3)")
-def output_shape(run):
-    output_of(run(forward, X, [4]), [4], (2, 4, 6, 6))
-    output_of(run(forward, X, [4, 8, 2]), [4, 8, 2], (2, 8, 3, 3))
-
-
-@check("with all convolution weights zero the branch adds nothing: out = relu(x), in train and eval mode")
-def zero_branch_is_relu(run):
     for mode in ("train", "eval"):
         got = run(forward, X, [4], default_state([4]), mode)
         expect_close(output_of(got, [4], X.shape), X.relu(),
                      "out = relu(branch + x); with zero conv weights and fresh batch norms the branch is 0",
                      what=f"output in {mode} mode")
+
+
+@check("ResidualBlock(4, 8, 2) maps (2, 4, 6, 6) to (2, 8, 3, 3); with zero conv weights, out = relu(bn2.bias)")
+def projection_output(run):
+    beta2 = torch.tensor([1.0, -1.0, 0.5, -2.0, 0.25, 3.0, -0.5, 0.0])
+    got = run(forward, X, [4, 8, 2], default_state([4, 8, 2], beta2), "train")
+    # Training mode, zero convolutions: bn2 and the shortcut's BatchNorm see all-zero inputs and
+    # output their shifts, bn2.bias and 0.
+    want = beta2.view(1, 8, 1, 1).relu().expand(2, 8, 3, 3)
+    expect_close(output_of(got, [4, 8, 2], (2, 8, 3, 3)), want,
+                 "the projection shortcut (1x1 conv with the stride, BatchNorm2d) makes x the branch's shape; "
+                 "out = relu(branch + shortcut(x))", what="output (train mode, zero conv weights)")
 
 
 @check("the last ReLU comes after the addition: with zero conv weights, out = relu(x + bn2.bias)")
@@ -139,8 +142,10 @@ def relu_after_addition(run):
 
 @check("x itself is not modified")
 def input_untouched(run):
-    got = run(forward, X, [4], default_state([4], torch.tensor([1.0, -1.0, 0.5, -2.0])), "train")
-    output_of(got, [4], X.shape)
+    beta2 = torch.tensor([1.0, -1.0, 0.5, -2.0])
+    got = run(forward, X, [4], default_state([4], beta2), "train")
+    expect_close(output_of(got, [4], X.shape), (X + beta2.view(1, 4, 1, 1)).relu(),
+                 "out = relu(bn2(conv2(...)) + x)", what="output (train mode, zero conv weights)")
     expect_equal(got["x_after"], X, "do not modify x: add with out + identity, not in place into x",
                  what="x after the forward pass")
 

@@ -133,13 +133,25 @@ def inspect(sub, kwargs):
     m.double()
     report["dtype_after_double"] = str(getattr(getattr(m, "running_mean", None), "dtype", None))
     m.train()
-    for seed in range(2):
-        x = torch.randn(6, 3, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-        m(x.requires_grad_(True)).sum().backward()
+    for x in two_batches():
+        m(x.clone().requires_grad_(True)).sum().backward()
     stats = [getattr(m, "running_mean", None), getattr(m, "running_var", None)]
     report["stats_require_grad"] = [getattr(s, "requires_grad", None) for s in stats]
     report["stats_have_grad_fn"] = [getattr(s, "grad_fn", None) is not None for s in stats]
+    report["stats"] = [s.detach().clone() if isinstance(s, torch.Tensor) else s for s in stats]
     return report
+
+
+def two_batches():
+    return [torch.randn(6, 3, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+            for seed in range(2)]
+
+
+def torch_stats_after_two_batches(**kwargs):
+    m = torch.nn.BatchNorm1d(3, **kwargs).double().train()
+    for x in two_batches():
+        m(x)
+    return [m.running_mean, m.running_var]
 
 
 @check("weight/bias are nn.Parameters; running_mean/running_var are buffers that never join the autograd graph")
@@ -158,6 +170,8 @@ def parameters_and_buffers(run):
            "require grad or keep the batch's autograd graph alive",
            f"after two training steps: requires_grad {got['stats_require_grad']}, "
            f"has a grad_fn {got['stats_have_grad_fn']} (running_mean, running_var)")
+    expect_close(got["stats"], torch_stats_after_two_batches(), RULES["running_mean"] + "; " + RULES["running_var"],
+                 what="[running_mean, running_var] after two training steps in float64")
 
 
 @check("affine=False: no parameters (weight and bias are None), pure normalization")
@@ -183,20 +197,23 @@ def gradients(run):
 def gradcheck(sub, x):
     """torch.autograd.gradcheck of the training-mode output with respect to x (float64)."""
     m = sub.BatchNorm(x.shape[1]).double().train()
+    out = m(x.clone())
     try:
         ok = torch.autograd.gradcheck(lambda t: m(t), (x.clone().requires_grad_(True),), eps=1e-6, atol=1e-5,
                                       raise_exception=True)
-        return {"ok": bool(ok), "error": ""}
+        return {"ok": bool(ok), "error": "", "out": out}
     except NotImplementedError:
         raise
     except Exception as e:  # noqa: BLE001 - reported, the check decides
-        return {"ok": False, "error": f"{type(e).__name__}: {e}"[:600]}
+        return {"ok": False, "error": f"{type(e).__name__}: {e}"[:600], "out": out}
 
 
 @check("gradcheck (float64): the training-mode output is differentiable with correct gradients w.r.t. x")
 def passes_gradcheck(run):
     x = torch.randn(5, 3, 4, generator=torch.Generator().manual_seed(19), dtype=torch.float64)
     got = run(gradcheck, x)
+    want = torch.nn.functional.batch_norm(x, None, None, training=True)
+    expect_close(got.get("out"), want, RULES["out"], atol=1e-10, rtol=1e-8, what="training-mode output (float64)")
     expect(got["ok"], "the analytical gradient must match finite differences: keep the batch mean and "
                       "variance in the autograd graph (no .detach(), no torch.no_grad() around them)", got["error"])
 

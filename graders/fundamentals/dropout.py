@@ -36,7 +36,7 @@ def survivors_scaled(run):
     x = positive((50, 40), 1)
     for i, p in enumerate((0.1, 0.3, 0.75, 0.9)):
         out = V.output(run(V.drop, x, p, seed=200 + i)["out"], x, f"p={p}")
-        V.expect_zero_or_scaled(out, x, p, f"output with p={p}")
+        V.expect_dropped_and_kept(out, x, p, f"output with p={p}")
 
 
 @check("E[output] = x: averaged over 10k draws, each value comes back (p = 0.3)")
@@ -45,6 +45,7 @@ def unbiased(run):
     values = torch.tensor([1.0, -1.0, 0.25, 3.0, -7.5, 100.0, 1e-3, -0.6])
     x = values.repeat(n, 1)                                            # (n, 8): column j holds values[j]
     out = V.output(run(V.drop, x, p, seed=300)["out"], x)
+    V.expect_dropped_and_kept(out, x, p, f"output with p={p}")
     mean = out.double().mean(0)
     bound = Z_STRICT * values.double().abs() * math.sqrt(p / ((1 - p) * n))
     bad = (mean - values.double()).abs() > bound
@@ -96,7 +97,7 @@ def generator_semantics(run):
            "generators seeded 11 and 12 gave identical outputs")
 
 
-@check("eval mode is the identity for every p, 0 and 1 included")
+@check("eval mode is the identity for every p, 0 and 1 included (and training mode, for the same x, is not)")
 def eval_identity(run):
     x = positive((7, 9), 5)
     for p in (0.0, 0.2, 0.9, 1.0):
@@ -104,6 +105,8 @@ def eval_identity(run):
         expect_close(V.output(got, x, f"training=False, p={p}"), x,
                      "in eval mode (training=False) dropout returns x unchanged: no dropping and no scaling",
                      rtol=0, atol=0, what=f"output with training=False, p={p}")
+    got = run(V.drop, x, 0.2, training=True, seed=0)["out"]
+    V.expect_dropped_and_kept(V.output(got, x), x, 0.2, "output with training=True, p=0.2")
 
 
 @check("p outside [0, 1] raises ValueError (function in both modes, and Dropout(p))")
@@ -130,6 +133,9 @@ def dtypes_and_shapes(run):
                    f"largest relative error of the kept elements: {err:.3g} (float64 allows 1e-12)")
         expect_close(out, want, "each element is 0 or x / (1 - p), in x's dtype", rtol=1e-2, atol=0,
                      what=f"output for {dtype}")
+        n_zero = int((out == 0).sum())
+        expect(0 < n_zero < x.numel(), "each element is dropped with probability p = 0.25: some are, some are not",
+               f"output for {dtype}: {n_zero} of {x.numel()} elements are 0")
     for x in (torch.tensor(1.5), torch.empty(0, 3), positive((2, 3, 2, 2, 3), 8)):
         out = V.output(run(V.drop, x, 0.5, seed=9)["out"], x, f"input of shape {list(x.shape)}")
         V.expect_zero_or_scaled(out, x, 0.5, f"output for an input of shape {list(x.shape)}")

@@ -74,10 +74,15 @@ def containers(run):
                  rtol=1e-5, what="gradient (one tensor)")
 
 
-@check("with no gradients at all, returns 0 and changes nothing")
+@check("with no gradients at all, returns 0 and changes nothing; one gradient among Nones is clipped")
 def no_gradients(run):
     got = run(V.clip_norm, [None, None], 1.0, 2.0)
     expect_close(got["total"], 0.0, "with no gradients the global norm is 0", what="returned norm")
+    got = run(V.clip_norm, [None, torch.tensor([0.0, -8.0, 6.0]), None], 2.0, 2.0)
+    rule = "parameters whose .grad is None are skipped; the others are clipped as usual"
+    expect_close(got["total"], 10.0, rule, what="returned norm (one gradient [0, -8, 6] among Nones)")
+    expect_close(got["grads"][1], torch.tensor([0.0, -8.0, 6.0]) * (2.0 / (10.0 + 1e-6)), rule,
+                 what="the gradient after clipping to max_norm 2")
 
 
 @check("clips in place and returns the norm measured before clipping")

@@ -95,20 +95,25 @@ def gradients(run):
 def gradcheck(sub, x, normalized_shape, weight, bias):
     """torch.autograd.gradcheck of layer_norm w.r.t. x, weight and bias (float64)."""
     inputs = tuple(t.clone().requires_grad_(True) for t in (x, weight, bias))
+    out = sub.layer_norm(x.clone(), normalized_shape, weight.clone(), bias.clone())
     try:
         ok = torch.autograd.gradcheck(lambda a, w, b: sub.layer_norm(a, normalized_shape, w, b), inputs,
                                       eps=1e-6, atol=1e-5, raise_exception=True)
-        return {"ok": bool(ok), "error": ""}
+        return {"ok": bool(ok), "error": "", "out": out}
     except NotImplementedError:
         raise
     except Exception as e:  # noqa: BLE001 - reported, the check decides
-        return {"ok": False, "error": f"{type(e).__name__}: {e}"[:600]}
+        return {"ok": False, "error": f"{type(e).__name__}: {e}"[:600], "out": out}
 
 
 @check("gradcheck (float64): analytical gradients w.r.t. x, weight and bias match finite differences")
 def passes_gradcheck(run):
     dt = torch.float64
-    got = run(gradcheck, rand(40, 3, 2, 4, dtype=dt), (2, 4), rand(41, 2, 4, dtype=dt), rand(42, 2, 4, dtype=dt))
+    x, w, b = rand(40, 3, 2, 4, dtype=dt), rand(41, 2, 4, dtype=dt), rand(42, 2, 4, dtype=dt)
+    got = run(gradcheck, x, (2, 4), w, b)
+    expect_close(got["out"], torch.nn.functional.layer_norm(x, (2, 4), w, b),
+                 "y = (x - mean) / sqrt(var + eps) * weight + bias over the last dims", atol=1e-10, rtol=1e-8,
+                 what="output (float64)")
     expect(got["ok"], "layer_norm must be differentiable end to end: keep the mean and variance in the "
                       "autograd graph (no .detach(), no .item(), no torch.no_grad())", got["error"])
 

@@ -81,12 +81,17 @@ CONFIGS = [[8], [8, 16, 2], [6, 6, 2], [6, 12, 1]]   # identity, and the three w
 
 
 @check("the projection shortcut: downsample = Sequential(1x1 conv, BatchNorm2d) exactly when stride != 1 or "
-       "the channel count changes", points=2)
+       "the channel count changes (and the block computes with it)", points=2)
 def projection_structure(run):
-    for args in ([8, 16, 1], [8, 8, 2], [8, 16, 2], [8, 8, 1], [8, None, 1], [3, 5, 2]):
+    for i, args in enumerate(([8, 16, 1], [8, 8, 2], [8, 16, 2], [8, 8, 1], [8, None, 1], [3, 5, 2])):
         got = run(V.build, args)
         expect(got["is_module"], "ResidualBlock subclasses torch.nn.Module", "it is not an nn.Module")
         V.expect_structure(got["shapes"], args)
+        x, state = data(args, 110 + i), random_state(args, 120 + i)
+        got = run(V.forward, x, args, state, "train")
+        expect_close(V.output_of(got, args, out_shape(x, args)), oracle(x, args, state, "train")["out"],
+                     "out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), shortcut = downsample(x) when the "
+                     "shape changes, else x", rtol=1e-4, atol=1e-4, what=f"output of {V.block_name(args)}")
 
 
 @check("agrees with torch layers (torchvision's BasicBlock) in training mode: identity and projection blocks, "

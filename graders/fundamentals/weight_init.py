@@ -312,8 +312,11 @@ def global_rng(run):
         expect(not torch.equal(a, c), rule, "torch.manual_seed(5) and torch.manual_seed(6) gave identical weights")
 
 
-@check("kaiming_normal_ returns a tensor with a zero-size dimension as is (no division by a zero fan)")
+@check("kaiming_normal_ returns a tensor with a zero-size dimension as is (no division by a zero fan), and "
+       "fills a [1, 2000] one beside it")
 def empty_tensors(run):
+    t, = fill_cases(run, "kaiming_normal_", [((1, 2000), {})], 310)
+    check_normal(t, kaiming_std((1, 2000)), "kaiming_normal_ draws from N(0, 2 / fan_in)", "shape [1, 2000]")
     shapes = [(0, 5), (3, 0, 3), (4, 0)]
     for shape, report in zip(shapes, run(raises, [("kaiming_normal_", (torch.empty(s),), {}) for s in shapes])):
         expect(report["raised"] is None, "a tensor with no elements has nothing to fill: return it unchanged",

@@ -1,6 +1,4 @@
 """Visible checks: one training step and one evaluation step on a tiny [4, 2] batch."""
-import math
-
 import torch
 
 from mlkata.checks import Fail, check, expect_close, probe
@@ -74,13 +72,19 @@ def running_update(run):
                  what="running_var after one step")
 
 
-@check("evaluation mode normalizes with the running statistics (fresh module: mean 0, var 1)")
+@check("evaluation mode normalizes with the running statistics (after one training step on X)")
 def eval_uses_running(run):
-    got = one_step(run, False)
-    expect_close(got["out"], X / math.sqrt(1 + EPS),
+    x_eval = torch.tensor([[0.0, 5.0], [6.0, -5.0]])
+    got = run(steps, 2, [{"train": True, "x": X}, {"train": False, "x": x_eval}])
+    if not isinstance(got, list) or len(got) != 2:
+        raise Fail("BatchNorm(num_features) is an nn.Module called once per batch", f"got {got!r}"[:200])
+    mean = X.mean(0)                                       # [2.5, 25]
+    unbiased = ((X - mean) ** 2).sum(0) / (4 - 1)          # [1.6667, 166.67]
+    running_mean, running_var = 0.1 * mean, 0.9 + 0.1 * unbiased
+    expect_close(got[1]["out"], (x_eval - running_mean) / torch.sqrt(running_var + EPS),
                  "in eval mode, x_hat = (x - running_mean) / sqrt(running_var + eps), batch statistics unused",
                  what="output in eval mode")
-    expect_close(got["running_mean"], torch.zeros(2), "evaluation mode does not update the running statistics",
+    expect_close(got[1]["running_mean"], running_mean, "evaluation mode does not update the running statistics",
                  what="running_mean after an eval step")
 
 

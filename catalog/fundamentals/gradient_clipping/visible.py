@@ -50,12 +50,13 @@ def scales_large_gradients(run):
                  what="gradients after clipping")
 
 
-@check("gradients already within max_norm are left untouched")
+@check("gradients already within max_norm are left untouched (and their norm, 1.3, is returned)")
 def leaves_small_gradients(run):
-    grads = [torch.tensor([0.3, -0.4])]
-    got = run(clip_norm, grads, max_norm=1.0)
+    grads = [torch.tensor([0.3, -0.4, 1.2])]
+    got = run(clip_norm, grads, max_norm=2.0)
     expect_close(got["grads"], grads, "do not scale gradients whose norm is at most max_norm",
                  what="gradients after clipping")
+    expect_close(got["total"], 1.3, "return the global norm even when nothing is clipped", what="returned norm")
 
 
 @check("clip_grad_value_ clamps every entry into [-clip_value, clip_value]")

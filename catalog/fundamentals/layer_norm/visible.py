@@ -82,11 +82,14 @@ def affine(run):
                  what="output with weight and bias")
 
 
-@check("LayerNorm((3, 4)) has weight = ones and bias = zeros of shape (3, 4)")
+@check("LayerNorm((3, 4)) has weight = ones and bias = zeros of shape (3, 4): fresh, it only normalizes")
 def module_parameters(run):
-    got = run(module, [(3, 4)], {})
+    x = torch.arange(24.0).reshape(2, 3, 4) ** 1.5
+    got = run(module, [(3, 4)], {}, x)
     expect(got["parameters"] == {"weight": (3, 4), "bias": (3, 4)},
            "the module's learnable parameters are weight and bias, each of shape normalized_shape",
            f"named_parameters gave {got['parameters']}")
     expect_close(got["weight"], torch.ones(3, 4), "weight starts at ones", what="weight")
     expect_close(got["bias"], torch.zeros(3, 4), "bias starts at zeros", what="bias")
+    expect_close(got["out"], by_hand(x, (-2, -1)), "forward(x) is layer_norm over the last len(normalized_shape) "
+                 "dimensions, with the module's weight and bias", what="output of a fresh LayerNorm((3, 4))")
