@@ -225,6 +225,14 @@ def cmd_publish_solutions(args) -> int:
     return 0
 
 
+def cmd_student_wheel(args) -> int:
+    from . import student
+    wheel = student.build_wheel(Path(args.out))
+    _console().print(f"wrote {wheel}: the toolkit and the visible checks, no reference and no grader; "
+                     "students `pip install` it (a release notebook's setup cell installs it from beside the notebook)")
+    return 0
+
+
 def cmd_hint(args) -> int:
     from . import catalog
     ex = catalog.get(args.id)
@@ -337,6 +345,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="published", help="folder (default: published/)")
     s.add_argument("--assignment", action="append", default=[], metavar="NAME")
     s.set_defaults(fn=cmd_publish_solutions)
+
+    s = sub.add_parser("student-wheel", help="the student toolkit: a wheel with the visible checks, no answers")
+    s.add_argument("--out", default="dist", help="folder for the wheel (default: dist/)")
+    s.set_defaults(fn=cmd_student_wheel)
 
     s = sub.add_parser("coverage", help="the seed's areas and questions, the frontier topics, and the exercises "
                                         "covering them")

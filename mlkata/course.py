@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -43,8 +44,10 @@ def nbgrader_api(root: Path):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
+    from . import nbgrader_hooks
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
+    nbgrader_hooks.configure(config)      # no warning for what a release changes on purpose
     return NbGraderAPI(CourseDirectory(config=config), config=config)
 
 
@@ -189,13 +192,35 @@ def _extract_submission(notebook: Path, target_root: Path) -> str | None:
     ex_id = nb.metadata.get("mlkata", {}).get("exercise")
     if not ex_id:
         return None
-    code = "\n\n".join(c.source for c in nb.cells
-                       if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    code = "\n\n".join(c.source for c in _solution_cells(nb))
     ex = catalog.get(ex_id)
     target = ex.submission_file(target_root)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(code + "\n")
     return ex_id
+
+
+def _solution_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def in_cells(message: str, nb) -> str:
+    """``message`` with each ``your file, line N`` -- a line of the file :func:`_extract_submission`
+    wrote -- named by the notebook cell it came from (``cell In [n], line L``), as the learner saw it."""
+    starts, line = [], 1
+    for cell in _solution_cells(nb):
+        starts.append((line, cell))
+        line += len(cell.source.split("\n")) + 1          # cells are joined by a blank line
+
+    def cell_line(match) -> str:
+        n = int(match.group(1))
+        start, cell = next(((s, c) for s, c in reversed(starts) if s <= n), (1, None))
+        if cell is None:
+            return match.group(0)
+        label = f"cell In [{cell.execution_count}]" if cell.get("execution_count") else "your solution cell"
+        return f"{label}, line {n - start + 1}"
+
+    return re.sub(r"your file, line (\d+)", cell_line, message)
 
 
 def grade_checks(submission: str, exercise_ids: list[str], options: dict) -> dict:
@@ -277,7 +302,7 @@ def _write_autograded(root: Path, assignment: str, student: str, name: str, cell
         if cell.cell_type != "code" or gid not in cells:
             continue
         score, message = verdicts.get(cells[gid][0], (0.0, "not graded"))
-        text = "PASS\n" if score > 0 or not message else f"FAIL\n{message}\n"
+        text = "PASS\n" if score > 0 or not message else f"FAIL\n{in_cells(message, nb)}\n"
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
     target = root / "autograded" / student / assignment / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
