@@ -94,12 +94,17 @@ def causal_mask_small(run):
     expect_equal(str(got.dtype), "torch.bool", "causal_mask returns a bool tensor", what="dtype")
 
 
-@check("has torch's parameters: self_attn, multihead_attn, linear1, linear2, norm1..3 (names and shapes)")
+@check("has torch's parameters: self_attn, multihead_attn, linear1, linear2, norm1..3 (names and shapes), and "
+       "computes with them")
 def parameters(run):
     ref, params, cfg = torch_decoder(8, 2, dim_feedforward=12)
     tgt, memory = inputs(0, 1, 3, 4, 8)
     got = run(decode, cfg, params, tgt, memory)
     expect_params(got, params, "d_model=8, nhead=2, dim_feedforward=12")
+    with torch.no_grad():
+        want = ref(tgt, memory)
+    expect_close(got["out"], want, "the layer holding torch's weights gives torch's output",
+                 what="output (d_model=8, nhead=2, dim_feedforward=12, no masks)")
 
 
 @check("with a causal tgt_mask, agrees with torch: norm1(x + self_attn), norm2(x + cross_attn), norm3(x + FFN)")

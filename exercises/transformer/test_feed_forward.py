@@ -76,11 +76,16 @@ W = {"linear1.weight": torch.tensor([[1.0, -1.0], [2.0, 0.0]]), "linear1.bias": 
 
 
 @check("parameters: linear1.weight [d_ff, d_model], linear1.bias [d_ff], linear2.weight [d_model, d_ff], "
-       "linear2.bias [d_model]")
+       "linear2.bias [d_model] -- and the module computes with them")
 def parameter_names(run):
-    got = run(ffn, 4, 16, torch.zeros(1, 4))
+    layer, params = torch_layer(4, 16, seed=1)
+    x = torch.linspace(-2.0, 2.0, 12).reshape(3, 4)
+    got = run(ffn, 4, 16, x, params)
     expect_params(got, {"linear1.weight": (16, 4), "linear1.bias": (16,), "linear2.weight": (4, 16),
                         "linear2.bias": (4,)}, "FeedForward(d_model=4, d_ff=16)")
+    with torch.no_grad():
+        want = layer._ff_block(x)
+    expect_close(got["out"], want, "out = linear2(relu(linear1(x)))", what="output with torch's layer's weights")
 
 
 @check("ReLU by hand: x = [1, 2] -> hidden relu([-1, 1]) = [0, 1] -> output [1.5, -1]")

@@ -277,6 +277,8 @@ def mha_parameters(run):
     expect(got["in_proj_bias"] == "None", "with bias=False, in_proj_bias is None (as torch's module has it)",
            f"in_proj_bias is {got['in_proj_bias']}")
     expect(got["out_proj_bias"] == "None", "with bias=False, out_proj has no bias", "out_proj.bias is present")
+    expect_agree(results, "the module computes with these parameters, with and without biases",
+                 "the weights are averaged over the heads")
 
 
 def expect_agree(results, rule_out, rule_weights):

@@ -111,6 +111,7 @@ def causality(run):
     cases = [dict(ref=ref, tgt=t, memory=memory, label=label, kwargs=dict(tgt_mask=V.torch_causal(T)))
              for label, t in [("original", tgt), ("position 2 changed", changed[2]), ("position 4 changed", changed[4])]]
     base, *others = run_cases(run, cases)
+    expect_agree([base], cases[:1], "the layer agrees with torch.nn.TransformerDecoderLayer under the causal tgt_mask")
     for p, got in zip((2, 4), others):
         expect_close(got["out"][:, :p], base["out"][:, :p],
                      "with the causal tgt_mask, an output may depend only on target positions up to its own: "
@@ -131,8 +132,10 @@ def memory_padding_invariance(run):
     m2 = memory.clone()
     m2[mkpm] = V.inputs(501, B, T, S, E)[1][mkpm] * 10
     kwargs = dict(tgt_mask=V.torch_causal(T), memory_key_padding_mask=mkpm)
-    a, b = run_cases(run, [dict(ref=ref, tgt=tgt, memory=m, label=label, kwargs=kwargs)
-                           for label, m in (("original", memory), ("padding replaced", m2))])
+    cases = [dict(ref=ref, tgt=tgt, memory=m, label=label, kwargs=kwargs)
+             for label, m in (("original", memory), ("padding replaced", m2))]
+    a, b = run_cases(run, cases)
+    expect_agree([a], cases[:1], "memory_key_padding_mask (True = pad) masks source positions in the cross-attention")
     expect_close(b["out"], a["out"], "padding source positions (memory_key_padding_mask True) are invisible to the "
                  "cross-attention: what they hold cannot change any output", what="outputs after replacing the "
                  "padding content of memory")

@@ -100,8 +100,10 @@ def padding_invariance(run):
     x = V.inputs(400, B, L, E)
     x2 = x.clone()
     x2[kpm] = V.inputs(401, B, L, E)[kpm] * 10
-    gots = run_cases(run, [dict(ref=ref, x=xx, label=label, kwargs=dict(src_key_padding_mask=kpm))
-                           for label, xx in (("original", x), ("padding replaced", x2))])
+    cases = [dict(ref=ref, x=xx, label=label, kwargs=dict(src_key_padding_mask=kpm))
+             for label, xx in (("original", x), ("padding replaced", x2))]
+    gots = run_cases(run, cases)
+    expect_agree(gots[:1], cases[:1], "padding positions are masked out as keys (src_key_padding_mask, True = pad)")
     expect_close(V.valid(gots[1]["out"], kpm), V.valid(gots[0]["out"], kpm),
                  "padding positions are invisible: what they hold cannot change the other positions' outputs",
                  what="non-padding outputs after replacing the padding content")
@@ -112,7 +114,9 @@ def permutation_equivariance(run):
     ref = V.torch_encoder(8, 2, 12, seed=500)
     x = V.inputs(500, 2, 6, 8)
     perm = torch.tensor([3, 0, 5, 1, 4, 2])
-    gots = run_cases(run, [dict(ref=ref, x=xx, label=label) for label, xx in (("original", x), ("shuffled", x[:, perm]))])
+    cases = [dict(ref=ref, x=xx, label=label) for label, xx in (("original", x), ("shuffled", x[:, perm]))]
+    gots = run_cases(run, cases)
+    expect_agree(gots[:1], cases[:1], "the layer agrees with torch.nn.TransformerEncoderLayer")
     expect_close(gots[1]["out"], gots[0]["out"][:, perm],
                  "attention treats positions as a set and the FFN and norms act on each position alone: "
                  "mix nothing across positions outside attention (normalize over the last dim, E)",

@@ -177,11 +177,19 @@ def dropout_train(run):
 
 @check("dropout sits on the d_ff hidden units (before linear2), not on the output")
 def dropout_on_hidden(run):
-    _, params = V.torch_layer(4, 64, "relu", seed=90)
+    layer, params = V.torch_layer(4, 64, "relu", seed=90)
     x = _x(91, 8, 32, 4)
-    [got] = run_cases(run, [dict(d_model=4, d_ff=64, x=x, params=params, dropout=0.25, train=True, seed=92,
-                                 label="dropout=0.25, training")])
+    got, in_eval = run_cases(run, [dict(d_model=4, d_ff=64, x=x, params=params, dropout=0.25, train=train, seed=92,
+                                        label=f"dropout=0.25, {'training' if train else 'eval'}")
+                                   for train in (True, False)])
+    with torch.no_grad():
+        want = layer._ff_block(x)
+    expect_close(in_eval["out"], want, "in eval mode dropout is off: out = linear2(relu(linear1(x)))",
+                 what="output in eval mode")
     out = expect_tensor(got["out"], "the output is [..., d_model]", shape=x.shape)
+    changed = int((out != want).sum())
+    expect(changed > out.numel() // 2, "in training mode dropout zeroes hidden units, so outputs change",
+           f"only {changed} of {out.numel()} outputs differ from the eval-mode output")
     zeros = int((out == 0).sum())
     expect(zeros <= out.numel() // 100, "dropout goes between the activation and linear2; an output is a sum over 64 "
            "hidden units, so it is (almost) never exactly 0 -- dropping outputs is the encoder layer's dropout2, "
@@ -199,6 +207,9 @@ def position_wise(run):
     expect(isinstance(outs, (list, tuple)) and len(outs) == 4, "forward returns one tensor per input",
            f"got {type(outs).__name__}")
     base = expect_tensor(outs[0], "the output is [B, T, d_model]", shape=(2, 6, 8))
+    layer, _ = V.torch_layer(8, 24, "gelu", seed=100)
+    with torch.no_grad():
+        expect_close(base, layer._ff_block(x), RULE_BLOCK, what="output (gelu)")
     rule = "the same MLP is applied to every position separately: nothing mixes positions or batch elements"
     expect_close(outs[1], base[:, perm], rule, what="output for permuted positions (vs the permuted output)")
     expect_close(outs[2], base[:, 2:3], rule, what="output for position 2 alone")

@@ -120,6 +120,7 @@ def rotation_property(run):
     L, d = 160, 8
     [got] = run(table_each, [((L, d), {})])
     pe = expect_tensor(got, "the table is a tensor [max_len, d_model]", shape=(L, d)).double()
+    expect_close(pe, oracle_table(L, d), RULE_FORMULA, atol=float32_atol(L), what=f"table (max_len={L}, d_model={d})")
     for k in (1, 7, 30):
         X, Y = pe[: L - k], pe[k:]                                           # (L - k, d) each
         M = torch.linalg.lstsq(X, Y).solution                                # the best linear map, (d, d)

@@ -191,6 +191,10 @@ def relative_property(run):
     for s, got in zip((0, 40), gots):
         q_rot = expect_tensor(got["q"], "rotated q keeps the shape of q", shape=q.shape).double()
         k_rot = expect_tensor(got["k"], "rotated k keeps the shape of k", shape=k.shape).double()
+        angle = oracle_angles(torch.arange(s, s + T), d)
+        expect_close([q_rot, k_rot], [oracle_rope(q, angle), oracle_rope(k, angle)],
+                     "pair (j, j + d/2) turns by position * base ** (-2j / d)", atol=1e-4,
+                     what=f"[rotated q, rotated k] at positions {s}..{s + T - 1}")
         scores = q_rot @ k_rot.transpose(-2, -1)                               # (1, 2, T, T)
         expect_close(scores[..., 1:, 1:], scores[..., :-1, :-1], "<R(m) q, R(n) k> = <q, R(n - m) k>: shifting both "
                      "positions by one leaves every score unchanged (each pair must be a true rotation, with the "

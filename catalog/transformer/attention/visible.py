@@ -121,6 +121,10 @@ def causal_top_left(run):
 def fully_masked_row_is_zero(run):
     mask = torch.tensor([[True, True], [False, False]])
     got = run(attend, torch.ones(2, 2), K, V, mask=mask)
+    w0 = torch.softmax(torch.ones(2) @ K.T / 2 ** 0.5, dim=-1)        # row 0 may see both keys
+    expect_close(got["weights"][0], w0, "a row with allowed keys is softmax(q k^T / sqrt(d)) over them",
+                 what="weights[0]")
+    expect_close(got["out"][0], w0 @ V, "output = weights @ v", what="output[0]")
     expect_close(got["weights"][1], torch.zeros(2),
                  "a row with no allowed key has all-zero weights: not NaN (softmax of only -inf), "
                  "nor spread evenly (a finite stand-in such as -1e9)", what="weights[1]")

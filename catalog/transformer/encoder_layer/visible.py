@@ -71,11 +71,17 @@ def inputs(seed, B, L, E):
     return torch.randn(B, L, E, generator=torch.Generator().manual_seed(seed))
 
 
-@check("has torch's parameters: self_attn, linear1, linear2, norm1, norm2 (names and shapes)")
+@check("has torch's parameters: self_attn, linear1, linear2, norm1, norm2 (names and shapes), and computes "
+       "with them")
 def parameters(run):
     ref, params, cfg = torch_encoder(8, 2, dim_feedforward=12)
-    got = run(encode, cfg, params, inputs(0, 1, 3, 8))
+    x = inputs(0, 1, 3, 8)
+    got = run(encode, cfg, params, x)
     expect_params(got, params, "d_model=8, nhead=2, dim_feedforward=12")
+    with torch.no_grad():
+        want = ref(x)
+    expect_close(got["out"], want, "the layer holding torch's weights gives torch's output",
+                 what="output (d_model=8, nhead=2, dim_feedforward=12)")
 
 
 @check("post-LN (default): norm1(x + self_attn(x)), then norm2(x + FFN(x)), as torch computes it")

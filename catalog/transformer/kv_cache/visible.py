@@ -114,11 +114,13 @@ def sequence(seed, B, T, E):
     return torch.randn(B, T, E, generator=torch.Generator().manual_seed(seed))
 
 
-@check("has nanoGPT's parameters: c_attn [3E, E] + bias, c_proj [E, E] + bias")
+@check("has nanoGPT's parameters: c_attn [3E, E] + bias, c_proj [E, E] + bias, and computes with them")
 def parameters(run):
-    params = random_params(8)
-    got = run(decode, 8, 2, params, [sequence(0, 1, 2, 8)])
+    params, x = random_params(8), sequence(0, 1, 2, 8)
+    got = run(decode, 8, 2, params, [x])
     expect_params(got, params)
+    expect_close(got["outs"][0], oracle(params, x, 2)[0], "y = c_proj(causal attention of c_attn's q, k, v)",
+                 what="y for a 2-token prompt")
 
 
 @check("a prompt in one call (cache=None) gives causal self-attention and a cache of shape [B, H, T, hd]")

@@ -69,10 +69,14 @@ def module_adds_table(run):
                  what="output (B=2, T=3, offset=2)")
 
 
-@check("the table is a buffer named pe [max_len, d_model], not a trainable parameter")
+@check("the table is a buffer named pe [max_len, d_model], not a trainable parameter, and it is what is added")
 def module_buffer(run):
     got = run(encode, 6, 8, torch.zeros(1, 2, 6))
     expect(got["parameters"] == {}, "PositionalEncoding has no trainable parameters (use register_buffer)",
            f"your module has parameters {got['parameters']}")
     expect(got["buffers"].get("pe") == (8, 6), "the table is the buffer `pe` of shape [max_len, d_model]",
            f"your module has buffers {got['buffers']}")
+    angle = torch.arange(8.0)[:, None] / 10000.0 ** (torch.arange(0, 6, 2) / 6)      # (8, 3): one per pair
+    want = torch.stack([angle.sin(), angle.cos()], dim=-1).reshape(8, 6)               # interleaved sin, cos
+    expect_close(got["pe"], want, "pe holds the sinusoidal table of max_len rows", what="buffer pe (d_model=6)")
+    expect_close(got["out"], want[:2].unsqueeze(0), "out = x + pe[:T]", what="output for zeros [1, 2, 6]")
