@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 SCORES = "scores.csv"
+RESULT_MODE = 0o644      # results are read by the course's staff: who may is the results folder's business
 
 
 def students(submissions: Path) -> list[str]:
@@ -40,6 +41,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, RESULT_MODE)      # mkstemp's 0600 would hide results from the course's TAs
         with os.fdopen(fd, "w") as f:
             f.write(text)
             f.flush()

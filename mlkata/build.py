@@ -90,6 +90,12 @@ def _rel(ex: Exercise, path: Path) -> str:
 # The steps
 # --------------------------------------------------------------------------------------------
 
+# Opened as a notebook with jupytext (JupyterLab: Open With > Jupytext Notebook), a stub names its
+# kernel, so no kernel dialog comes first.
+JUPYTEXT_HEADER = ("# ---", "# jupyter:", "#   kernelspec:", "#     display_name: Python 3 (ipykernel)",
+                   "#     language: python", "#     name: python3", "# ---", "")
+
+
 def stub(ex: Exercise) -> tuple[Path, str]:
     """The learner's file: solution regions become ``raise NotImplementedError``."""
     lines = _read_reference(ex)
@@ -102,6 +108,7 @@ def stub(ex: Exercise) -> tuple[Path, str]:
     out += lines[last:]
     # Titles never go on the first two lines: Python reads "coding: x" there as an encoding.
     header = [
+        *JUPYTEXT_HEADER,
         f"# mlkata exercise {ex.id}",
         "#",
         f"# {ex.title}",

@@ -23,7 +23,9 @@ def cmd_list(args) -> int:
     title = f"track {track.name}: {track.title}" if track else "mlkata exercises"
     table = Table(title=f"{escape(title)} ({args.submission})", caption=escape(track.about) if track else None)
     for col in ("step",) * bool(track) + ("exercise", "area", "difficulty", "min", "points", "status"):
-        table.add_column(col)
+        # an id is what the learner types next: never cut or wrapped, whatever the terminal's width
+        table.add_column(col, no_wrap=col == "exercise", min_width=max(len(e.id) for e in exercises)
+                         if col == "exercise" and exercises else None)
     for step, (ex, res) in enumerate(zip(exercises, result.exercises), 1):
         points = sum(c.points for c, _ in grading.checks_for(ex))
         status = {"todo": "[yellow]todo[/]", "passing": "[green]passing[/]", "failing": "[red]failing[/]"}[res.status]
@@ -155,9 +157,17 @@ def cmd_grade_batch(args) -> int:
         def progress(student: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=student)
 
-        report = batch.grade_batch(args.submissions, args.out, exercise_ids=args.exercise or None,
-                                   workers=args.workers, force=args.force, executor=args.executor,
-                                   scheduler=args.scheduler, options=options, progress=progress)
+        try:
+            report = batch.grade_batch(args.submissions, args.out, exercise_ids=args.exercise or None,
+                                       workers=args.workers, force=args.force, executor=args.executor,
+                                       scheduler=args.scheduler, options=options, progress=progress)
+        except KeyboardInterrupt:
+            bar.stop()
+            saved = len(list(Path(args.out).glob("*.json")))
+            console.print(f"[yellow]interrupted[/]: {saved} student result(s) saved in {args.out} (each written "
+                          "whole, none half-written); run the same command again to resume -- students already "
+                          "graded are skipped")
+            return 130
     console.print(f"graded {len(report.graded)}, skipped {len(report.skipped)} already graded "
                   f"(--force regrades), failed {len(report.failed)}; scores in {Path(args.out) / batch.SCORES}")
     for student, error in report.failed.items():
@@ -200,9 +210,12 @@ def cmd_release(args) -> int:
     console = _console()
     for assignment in course.release(catalog.ROOT, args.assignment or None):
         console.print(f"released release/{assignment}")
-    problems = [leak for a in (args.assignment or course.assignments()) for leak in course.leaks(catalog.ROOT, a)]
+    scanned = args.assignment or course.assignments()
+    problems = [leak for a in scanned for leak in course.leaks(catalog.ROOT, a)]
     for p in problems:
         console.print(f"[red]LEAK[/] {escape(p)}")
+    verdict = f"[red]{len(problems)} leak(s)[/]" if problems else "[green]no leak[/]"
+    console.print(f"scanned {len(scanned)} release(s) for solution, hidden-test and grader lines: {verdict}")
     return 1 if problems else 0
 
 

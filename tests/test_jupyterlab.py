@@ -1,5 +1,7 @@
 """End to end: a real `jupyter lab` on 127.0.0.1 opens a release notebook in headless Chromium,
-runs a cell, and leaves a screenshot in artifacts/.  The test starts and stops the server."""
+runs all its cells, and every visible check reports -- the failing ones too, since a failing check
+does not stop "Run All" -- and leaves a screenshot in artifacts/.  The test starts and stops the server."""
+import ast
 import os
 import secrets
 import shutil
@@ -54,7 +56,7 @@ def test_a_release_notebook_runs_in_jupyterlab(tmp_path):
     work.mkdir()
     nb = nbformat.read(NOTEBOOK, as_version=4)
     solution = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
-    solution.source = (ROOT / "solutions" / "fundamentals" / "gradient_clipping.py").read_text()
+    solution.source = _two_bugs()
     nbformat.write(nb, work / NOTEBOOK.name)
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp_path / "jupyter.log", "w")
@@ -81,14 +83,12 @@ def test_a_release_notebook_runs_in_jupyterlab(tmp_path):
                 page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=90_000)
                 page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
                 page.wait_for_function(_KERNEL_READY, timeout=120_000)
-                # The notebook's own commands (what Shift/Ctrl+Enter trigger) select and run each cell:
-                # clicking prompts raced with re-layout under CI load and ran the wrong cell.
-                for i in range(4):  # setup, solution, visible definitions, the first visible check
-                    page.evaluate(_RUN_CELL, i)
-                    page.wait_for_function(_EXECUTED, arg=i, timeout=120_000)
-                check = page.locator(".jp-Notebook .jp-CodeCell").nth(3)
-                output = check.locator(".jp-OutputArea").inner_text(timeout=60_000)
-                check.scroll_into_view_if_needed()
+                # The notebook's own command (what Run > Run All Cells triggers): clicking menus
+                # raced with re-layout under CI load.
+                page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.wait_for_function(_ALL_EXECUTED, timeout=180_000)
+                outputs = page.evaluate(_VISIBLE_CHECK_OUTPUTS)
+                page.locator(".jp-Notebook .jp-CodeCell").nth(6).scroll_into_view_if_needed()   # the failing checks
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "jupyterlab-release-notebook.png"))
             except Exception:
@@ -99,22 +99,26 @@ def test_a_release_notebook_runs_in_jupyterlab(tmp_path):
                 raise
             finally:
                 browser.close()
-        assert "PASS" in output, output
+        # every visible check ran and reported: the two broken rules fail, the others pass
+        verdicts = [text.split(" ", 1)[0] for text in outputs]
+        assert len(outputs) == 4 and sorted(verdicts) == ["FAIL", "FAIL", "PASS", "PASS"], outputs
+        assert all("rule:" in text for text in outputs if text.startswith("FAIL")), outputs
     finally:
         _stop(proc)
         log.close()
 
 
-# JupyterLab exposes its application as window.jupyterapp when asked to (LabApp.expose_app_in_browser);
-# `i` counts code cells only, as the notebook also holds markdown cells
-_CODE_CELL = """(i) => window.jupyterapp.shell.currentWidget.content.widgets
-    .map((cell, index) => [cell, index]).filter(([cell]) => cell.model.type === 'code')[i]"""
-# (the command's promise is left alone: awaiting it from evaluate() never returned; _EXECUTED polls instead)
-_RUN_CELL = f"""i => {{
-    const [cell, index] = ({_CODE_CELL})(i);
-    window.jupyterapp.shell.currentWidget.content.activeCellIndex = index;
-    window.jupyterapp.commands.execute('notebook:run-cell');
-}}"""
+def _two_bugs() -> str:
+    """clip_grad_norm_ that always rescales, and clip_grad_value_ that clamps only from above: two
+    visible checks fail, two pass."""
+    variants = ROOT / "tests" / "variants" / "fundamentals" / "gradient_clipping"
+    first = (variants / "bug_always_rescales.py").read_text()
+    second = (variants / "bug_value_clamps_only_above.py").read_text()
+    value_fn = next(n for n in ast.parse(second).body if getattr(n, "name", "") == "clip_grad_value_")
+    return first + "\n\n" + ast.get_source_segment(second, value_fn) + "\n"
+
+
+# JupyterLab exposes its application as window.jupyterapp when asked to (LabApp.expose_app_in_browser).
 # A cell run before the session has its kernel is silently skipped (CodeCell.execute returns), and the
 # status bar reads "idle" before the kernel is connected: wait for the kernel itself.
 _KERNEL_READY = """() => {
@@ -122,10 +126,17 @@ _KERNEL_READY = """() => {
     const kernel = panel && panel.sessionContext && panel.sessionContext.session && panel.sessionContext.session.kernel;
     return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
 }"""
-_EXECUTED = f"""i => {{
-    const count = ({_CODE_CELL})(i)[0].model.executionCount;
+_CODE_CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets
+    .filter(cell => cell.model.type === 'code')"""
+_ALL_EXECUTED = f"""() => ({_CODE_CELLS})().every(cell => {{
+    const count = cell.model.executionCount;
     return count !== null && count !== undefined;
-}}"""
+}})"""
+# (a command's promise is left alone: awaiting it from evaluate() never returned; _ALL_EXECUTED polls)
+# the text each visible check cell shows (nbgrader grade ids of visible checks hold "-v-")
+_VISIBLE_CHECK_OUTPUTS = f"""() => ({_CODE_CELLS})()
+    .filter(cell => ((cell.model.getMetadata('nbgrader') || {{}}).grade_id || '').includes('-v-'))
+    .map(cell => cell.outputArea.node.innerText.trim())"""
 
 
 def _stop(proc) -> None:

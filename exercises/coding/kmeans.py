@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise coding/kmeans
 #
 # k-means: Lloyd's algorithm with k-means++ seeding

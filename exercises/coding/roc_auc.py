@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise coding/roc_auc
 #
 # ROC curve and AUC: trapezoids and the rank-sum formula

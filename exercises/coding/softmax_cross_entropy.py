@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise coding/softmax_cross_entropy
 #
 # Stable softmax, log-softmax and cross-entropy from scratch

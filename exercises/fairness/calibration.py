@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fairness/calibration
 #
 # Calibration: reliability diagram, ECE, MCE and the calibration gap between groups

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fairness/disparity_audit
 #
 # A disparity audit: MetricFrame-style metrics by (intersectional) group, gaps and flags

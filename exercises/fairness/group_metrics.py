@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fairness/group_metrics
 #
 # Group fairness metrics: demographic parity, equalized odds, disparate impact

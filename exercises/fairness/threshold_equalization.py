@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fairness/threshold_equalization
 #
 # Equal opportunity by post-processing: per-group thresholds matching a target TPR

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise features/feature_hashing
 #
 # Feature hashing: MurmurHash3 from its spec and the signed hashing trick

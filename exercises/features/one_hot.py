@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise features/one_hot
 #
 # One-hot encoding: sorted categories, unseen values as zeros, drop='first', feature names

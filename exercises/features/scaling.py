@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise features/scaling
 #
 # Feature scaling: StandardScaler and MinMaxScaler, fit on train, apply to test

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise features/target_encoding
 #
 # Target encoding: smoothed category means, unseen categories, out-of-fold encoding

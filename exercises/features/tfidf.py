@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise features/tfidf
 #
 # TF-IDF exactly as TfidfVectorizer(): tokens, sorted vocabulary, smooth idf, L2 rows

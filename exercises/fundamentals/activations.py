@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fundamentals/activations
 #
 # Activation functions: leaky ReLU, ELU, SELU, GELU and their derivatives by hand

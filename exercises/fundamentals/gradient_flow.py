@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fundamentals/gradient_flow
 #
 # Gradient flow: vanishing gradients in deep sigmoid networks

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fundamentals/manual_backprop
 #
 # Backprop by hand: linear layer + softmax cross-entropy

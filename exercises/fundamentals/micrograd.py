@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fundamentals/micrograd
 #
 # An autograd engine: micrograd's Value, backward in topological order, and a training loop

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise fundamentals/weight_init
 #
 # Weight initialization: Xavier/Glorot uniform and He/Kaiming normal

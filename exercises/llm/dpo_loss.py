@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise llm/dpo_loss
 #
 # Direct Preference Optimization: the sigmoid DPO loss and its implicit rewards

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise llm/entropy_kl
 #
 # Entropy, KL divergence and the k1/k2/k3 KL estimators of RLHF

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise llm/ppo_objective
 #
 # PPO for RLHF: KL-penalised rewards, GAE and the clipped loss

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise llm/rms_norm
 #
 # RMSNorm as in LLaMA: float32 statistics for half-precision inputs

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise llm/sft_loss
 #
 # Supervised fine-tuning: the loss masked to the response

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise optim/loss_scaling
 #
 # Dynamic loss scaling for mixed precision (GradScaler)

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise optim/lr_schedules
 #
 # Learning-rate schedules: linear warmup with cosine or linear decay

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise rl/discounted_returns
 #
 # Discounted returns with episode boundaries, bootstrapping and normalisation

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise rl/reinforce
 #
 # REINFORCE loss with a baseline, advantage normalisation and an entropy bonus

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise systems/drift_psi
 #
 # Data drift: Population Stability Index on quantile bins, and the KS statistic

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise systems/in_batch_softmax
 #
 # Two-tower retrieval loss: in-batch softmax, symmetric (CLIP) and logQ-corrected

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise systems/negative_sampling
 #
 # word2vec negative sampling: unigram^0.75, exclusion of the positive, alias tables

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise systems/ranking_metrics
 #
 # Ranking metrics: precision@k, recall@k, MRR and NDCG@k with ties

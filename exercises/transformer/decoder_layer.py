@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise transformer/decoder_layer
 #
 # Transformer decoder layer: masked self-attention and cross-attention

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise transformer/flash_attention
 #
 # FlashAttention's online softmax: tiled exact attention and merging partial results

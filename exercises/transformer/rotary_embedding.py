@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise transformer/rotary_embedding
 #
 # Rotary position embedding (RoPE), rotate-half layout

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise vision/conv2d_backward
 #
 # conv2d backward by hand: bias, weight and input gradients (stride, padding, dilation)

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # mlkata exercise vision/ddpm
 #
 # DDPM: noise schedules, forward noising, the simple loss and one reverse step
