@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 import types
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Iterable, Protocol
 
 from . import wire
@@ -306,10 +306,7 @@ def tripwire(forbidden: Iterable[str]):
         except (ImportError, AttributeError):
             continue
 
-        def wrapper(*a, __original=original, __dotted=dotted, **k):
-            calls.append(__dotted)
-            return __original(*a, **k)
-
+        wrapper = _recording(original, dotted, calls)
         for mod, attr in _aliases(dotted, original):
             patched.append((mod, attr, original, attr in vars(mod)))
             setattr(mod, attr, wrapper)
@@ -323,17 +320,57 @@ def tripwire(forbidden: Iterable[str]):
                 delattr(mod, attr)
 
 
+def _recording(original, dotted: str, calls: list[str]):
+    """A stand-in for ``original`` that records each call.  The original sits in the closure,
+    not in a default argument, where ``__kwdefaults__`` would hand it out."""
+    def wrapper(*a, **k):
+        calls.append(dotted)
+        return original(*a, **k)
+    return wrapper
+
+
+class Watch:
+    """The tripwire and the op record held open for a whole sandboxed child's life -- from before
+    the learner's module is imported, so that what it captures at import time are the recording
+    stand-ins, and replacing ``tripwire`` afterwards changes nothing.  :meth:`take` returns the
+    forbidden names seen since the last take."""
+
+    def __init__(self, forbidden: Iterable[str]):
+        self.forbidden = list(forbidden)
+        self._stack = ExitStack()
+
+    def __enter__(self) -> "Watch":
+        self._ops = self._stack.enter_context(op_record(self.forbidden))
+        self._calls = self._stack.enter_context(tripwire(self.forbidden))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def take(self) -> list[str]:
+        seen = sorted(set(self._calls) | set(self._ops))
+        self._calls.clear()
+        self._ops.clear()
+        return seen
+
+
 # --------------------------------------------------------------------------------------------
 # The learner-side call, shared by both modes
 # --------------------------------------------------------------------------------------------
 
 def invoke(sub: types.ModuleType, probes: dict[str, types.ModuleType], target: tuple[str, str],
-           args: tuple, kwargs: dict, forbidden: Iterable[str], student_path: str) -> dict:
+           args: tuple, kwargs: dict, forbidden: Iterable[str], student_path: str,
+           watch: Watch | None = None) -> dict:
     """Run one probe or function beside the learner's module; return a plain-data record.
 
     ``target`` is ``("probe", "<module>:<name>")`` or ``("call", "<function name>")``.
     The record is ``{"value": ..., "forbidden": [...]}`` or ``{"__error__": {...}}``.
+    ``watch``: a :class:`Watch` already open (the sandbox's); without one, a watch is opened
+    for this call alone (pytest mode).
     """
+    if watch is None:
+        with Watch(forbidden) as watch:
+            return invoke(sub, probes, target, args, kwargs, forbidden, student_path, watch)
     kind, name = target
     if kind == "call":
         fn = getattr(sub, name, None)
@@ -344,29 +381,37 @@ def invoke(sub: types.ModuleType, probes: dict[str, types.ModuleType], target: t
         module_name, probe_name = name.split(":")
         probe_obj = getattr(probes[module_name], probe_name)
         call = lambda: probe_obj.fn(sub, *args, **kwargs)  # noqa: E731
-    with op_record(forbidden) as ops, tripwire(forbidden) as calls:
-        try:
-            value = call()
-        except NotImplementedError as e:
-            return _error("not_implemented", str(e) or "raises NotImplementedError", _where(e, student_path))
-        except AttributeError as e:
-            missing = getattr(e, "obj", None) is sub
-            return _error("missing" if missing else "raised",
-                          f"your module defines no `{e.name}`" if missing else f"AttributeError: {e}",
-                          _where(e, student_path))
-        except RecursionError as e:
-            return _error("raised", f"RecursionError: {e}", _where(e, student_path))
-        except MemoryError as e:
-            return _error("memory", f"ran out of memory (MemoryError{': ' + str(e) if str(e) else ''})",
-                          _where(e, student_path))
-        except Exception as e:  # noqa: BLE001 - reported to the learner
-            if SANDBOX_TAG in str(e) or isinstance(e, PermissionError):
-                return _error("sandbox", _sandbox_detail(e), _where(e, student_path))
-            message = f"{type(e).__name__}: {e}"
-            kind = "memory" if "can't allocate memory" in str(e) or "not enough memory" in str(e) else "raised"
-            return _error(kind, message, _where(e, student_path))
+    record = _run(call, sub, student_path)
+    seen = watch.take()
+    if seen:
+        record["forbidden"] = seen      # error records too: the judge zeroes the exercise either way
+    return record
+
+
+def _run(call, sub: types.ModuleType, student_path: str) -> dict:
+    """``call()`` as a plain-data record: its value, or what went wrong, in the learner's words."""
     try:
-        return {"value": wire.plain(value), "forbidden": sorted(set(calls) | set(ops))}
+        value = call()
+    except NotImplementedError as e:
+        return _error("not_implemented", str(e) or "raises NotImplementedError", _where(e, student_path))
+    except AttributeError as e:
+        missing = getattr(e, "obj", None) is sub
+        return _error("missing" if missing else "raised",
+                      f"your module defines no `{e.name}`" if missing else f"AttributeError: {e}",
+                      _where(e, student_path))
+    except RecursionError as e:
+        return _error("raised", f"RecursionError: {e}", _where(e, student_path))
+    except MemoryError as e:
+        return _error("memory", f"ran out of memory (MemoryError{': ' + str(e) if str(e) else ''})",
+                      _where(e, student_path))
+    except Exception as e:  # noqa: BLE001 - reported to the learner
+        if SANDBOX_TAG in str(e) or isinstance(e, PermissionError):
+            return _error("sandbox", _sandbox_detail(e), _where(e, student_path))
+        message = f"{type(e).__name__}: {e}"
+        kind = "memory" if "can't allocate memory" in str(e) or "not enough memory" in str(e) else "raised"
+        return _error(kind, message, _where(e, student_path))
+    try:
+        return {"value": wire.plain(value)}
     except Exception as e:  # noqa: BLE001 - e.g. a hostile object that breaks on inspection
         return _error("unreadable", f"returned a value that cannot be read back: {type(e).__name__}: {e}")
 
@@ -420,10 +465,12 @@ def make_runner(session: Session, forbidden_seen: list[str]):
 
     def run(what, *args, **kwargs):
         record = session.call(target_of(what), args, kwargs)
+        found = record.get("forbidden", [])
+        forbidden_seen.extend(f for f in (found if isinstance(found, list) else [])
+                              if isinstance(f, str) and f not in forbidden_seen)
         if "__error__" in record:
             err = record["__error__"]
             raise StudentError(err["kind"], err["message"], err.get("where", ""))
-        forbidden_seen.extend(f for f in record.get("forbidden", []) if f not in forbidden_seen)
         return record["value"]
 
     return run

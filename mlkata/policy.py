@@ -56,6 +56,8 @@ NAMES = {
     "os.chown": "changing owners", "os.setuid": "changing user", "os.setgid": "changing group",
     "os.setsid": "leaving the session", "os.setpgid": "changing process group",
     "os.register_at_fork": "hooking process creation", "os.environ": "reading the grader's environment",
+    "operator.attrgetter": "reaching attributes by computed names",
+    "operator.methodcaller": "reaching attributes by computed names",
 }
 NAME_PREFIXES = {"os.exec": "running programs", "os.spawn": "running programs",
                  "os.posix_spawn": "running programs", "os.wait": "waiting for processes"}
@@ -65,7 +67,9 @@ ATTRIBUTES = {
     "__code__": "replacing a function's code", "__kwdefaults__": "reading another function's defaults",
     "__defaults__": "reading another function's defaults", "__subclasses__": "walking the class hierarchy",
     "__builtins__": "reaching the built-in namespace", "__loader__": "reaching the import system",
-    "__spec__": "reaching the import system",
+    "__spec__": "reaching the import system", "__dict__": "reaching attributes by computed names",
+    "__getattribute__": "reaching attributes by computed names", "__mro__": "walking the class hierarchy",
+    "__bases__": "walking the class hierarchy", "__base__": "walking the class hierarchy",
     "f_back": "inspecting frames", "f_globals": "inspecting frames", "f_locals": "inspecting frames",
     "f_builtins": "inspecting frames", "f_code": "inspecting frames", "tb_frame": "inspecting frames",
     "tb_next": "inspecting frames", "gi_frame": "inspecting frames", "cr_frame": "inspecting frames",
@@ -74,7 +78,11 @@ ATTRIBUTES = {
 
 CALLS = {"eval": "running code from strings", "exec": "running code from strings",
          "compile": "building code objects", "__import__": "importing modules by computed names",
-         "breakpoint": "starting a debugger", "open": None}    # open: only with a dir_fd keyword (below)
+         "breakpoint": "starting a debugger", "vars": "reaching attributes by computed names",
+         "globals": "reaching the module's namespace by computed names"}
+# getattr & co. are fine with a name written out (``getattr(self, "cache", None)``); a computed
+# name is how a static reading is dodged (``getattr(torch, "_" + "C")``), and so is passing them on
+ATTRIBUTE_FUNCTIONS = ("getattr", "setattr", "delattr", "hasattr")
 
 KEYWORDS = {"dir_fd": "opening files through directory descriptors",
             "src_dir_fd": "opening files through directory descriptors",
@@ -99,6 +107,7 @@ def violations(source: str) -> list[Violation]:
     except (SyntaxError, ValueError):
         return []
     aliases = import_aliases(tree)
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     found: dict[tuple[str, int], Violation] = {}
 
     def add(what: str, why: str | None, node: ast.AST) -> None:
@@ -124,22 +133,34 @@ def violations(source: str) -> list[Violation]:
             _check_call(node, aliases, add)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("/proc"):
             add(repr(node.value[:40]), "reading other processes through /proc", node)
+        elif isinstance(node, ast.Name) and node.id in ATTRIBUTE_FUNCTIONS and node.id not in aliases \
+                and id(node) not in called:
+            add(node.id, "handing on an attribute function (computed attribute access)", node)
     return sorted(found.values(), key=lambda v: (v.line, v.what))
 
 
 def _check_call(node: ast.Call, aliases: dict[str, str], add) -> None:
     if isinstance(node.func, ast.Name) and node.func.id not in aliases:
         add(f"{node.func.id}()", CALLS.get(node.func.id), node)
-        if node.func.id in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) >= 2 \
-                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
-            name = node.args[1].value
-            add(f"{node.func.id}(..., {name!r})", ATTRIBUTES.get(name), node)
-            base = dotted_name(node.args[0], aliases)
-            if base:
-                add(f"{base}.{name}", _module_reason(f"{base}.{name}") or _name_reason(f"{base}.{name}"), node)
+        if node.func.id in ATTRIBUTE_FUNCTIONS:
+            _check_attribute_function(node, aliases, add)
     for kw in node.keywords:
         if kw.arg in KEYWORDS:
             add(f"{kw.arg}=", KEYWORDS[kw.arg], node)
+
+
+def _check_attribute_function(node: ast.Call, aliases: dict[str, str], add) -> None:
+    name_arg = node.args[1] if len(node.args) >= 2 else None
+    if not (isinstance(name_arg, ast.Constant) and isinstance(name_arg.value, str)):
+        own = node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "cls")
+        if not own:      # the learner's own object may be filled by computed names (a loop of setattr)
+            add(f"{node.func.id}(..., <computed name>)", "reaching attributes by computed names", node)
+        return
+    name = name_arg.value
+    add(f"{node.func.id}(..., {name!r})", ATTRIBUTES.get(name), node)
+    base = dotted_name(node.args[0], aliases)
+    if base:
+        add(f"{base}.{name}", _module_reason(f"{base}.{name}") or _name_reason(f"{base}.{name}"), node)
 
 
 def _module_reason(dotted: str) -> str | None:

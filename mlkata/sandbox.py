@@ -338,6 +338,8 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     if job.audit_hook:
         _install_guard(workdir, job.protected, log)
 
+    # held open for the child's life: what the learner's import captures is already watched
+    watch = engine.Watch(job.forbidden).__enter__()
     sub, err = engine.import_submission(local_copy, job.module_name)
     conn.send_bytes(wire.encode(err or {"ready": True, "sandbox": log[:]}))
     if err:
@@ -350,7 +352,7 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
         if request is None:
             break
         target, args, kwargs = request
-        record = engine.invoke(sub, probes, target, args, kwargs, job.forbidden, local_copy)
+        record = engine.invoke(sub, probes, target, args, kwargs, job.forbidden, local_copy, watch)
         if log:
             record["sandbox"] = log[:]
         try:

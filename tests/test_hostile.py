@@ -1,40 +1,52 @@
-"""Hostile and broken submissions: each scores 0 on the exercise it attacks, with a message that
-says what happened, and never changes the score of another exercise of the same submission."""
+"""Hostile and broken submissions (tests/hostile/): each scores 0 on the exercise it attacks, with
+a message that says what happened, and changes nothing else.
+
+Every file's header names its target exercise and the words its message must hold twice:
+``# expect:`` under full grading (the CLI, every layer), and ``# alone:`` with the toolkit's own
+layers switched off (no source policy in the judge, no audit hook in the child) -- so what stops
+it there is the kernel (Landlock, seccomp, the unprivileged user) or the dispatcher-level record
+of torch calls, which in-process code cannot talk its way past.
+"""
 import hashlib
+import json
 import os
+import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from mlkata import catalog, grading
+from mlkata import catalog, confine, grading
 from helpers import ROOT
 
 HOSTILE = ROOT / "tests" / "hostile"
-TARGET = "fundamentals/gradient_clipping"
 FAST = dict(call_timeout=3.0, budget=60.0)
+CANARY_DIR = Path("/tmp/mlkata-hostile-canary")
+CANARY_SECRET = "canary-7c1d-the-grader-s-secret"
+# Correct solutions of a few other exercises sit beside each hostile file (a whole catalog would only
+# make the test slower, not stronger).
+OTHERS = [i for i in ("transformer/attention", "nlp/sampling") if i in catalog.load()]
+KERNEL = confine.support()
+needs_kernel = pytest.mark.skipif(not KERNEL.full, reason=f"kernel layers missing here: {KERNEL.missing}")
 
-# file -> words the message must contain
-EXPECTED = {
-    "sys_exit_at_import.py": "sys.exit(0)",
-    "os_exit_at_import.py": "exited with code 0",
-    "infinite_loop.py": "timed out",
-    "infinite_loop_at_import.py": "timed out",
-    "huge_allocation.py": "memory",
-    "syntax_error.py": "SyntaxError",
-    "missing_package.py": "ModuleNotFoundError",
-    # the patched comparisons live in the child; the judge compares in the parent and sees the -1
-    "monkeypatch_comparisons.py": "your code produced -1",
-    "lying_eq.py": "AnythingObj",
-    "read_solutions_relative.py": "no answers found",
-    "read_solutions_absolute.py": "sandbox",
-    "find_hidden_checks_in_memory.py": "no hidden check in memory",
-    "forbidden_call.py": "forbidden call",
-    "forbidden_call_hidden.py": "forbidden call",
-    "fake_pytest_output.py": "rule:",
-    "write_graders.py": "sandbox",
-    "kill_the_grader.py": "sandbox",
-}
+
+def header(path: Path) -> dict[str, str]:
+    """The ``# key: value`` lines at the top of a hostile file."""
+    fields = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        m = re.match(r"#\s*(target|expect|alone):\s*(.+)", line)
+        if m:
+            fields[m.group(1)] = m.group(2).strip()
+    return fields
+
+
+FILES = sorted(HOSTILE.glob("*.py"))
+TARGETS = sorted({header(p)["target"] for p in FILES})
 
 
 def _digest(folder: Path) -> str:
@@ -45,43 +57,117 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-# The hostile file sits beside correct solutions of a few other exercises (a whole catalog would
-# only make the test slower, not stronger).
-OTHERS = [i for i in ("transformer/attention", "nlp/sampling", "llm/dpo_loss") if i in catalog.load()]
+def _nobody_processes() -> list[str]:
+    """Processes of uid 65534 (every grading child runs as that user when the grader is root)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        uid = re.search(r"^Uid:\s+(\d+)", text, re.M)
+        if uid and int(uid.group(1)) == confine.NOBODY:
+            found.append(status.parent.name + " " + text.splitlines()[0])
+    return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def canary():
+    """A secret outside the project, readable by the grader's user: no child may read it."""
+    CANARY_DIR.mkdir(exist_ok=True)
+    (CANARY_DIR / "secret.txt").write_text(CANARY_SECRET + "\n")
+    yield CANARY_DIR / "secret.txt"
+
+
+def test_every_hostile_file_declares_its_target_and_both_verdicts():
+    for path in FILES:
+        fields = header(path)
+        assert {"target", "expect", "alone"} <= set(fields), f"{path.name}: header lacks {fields}"
+        assert fields["target"] in catalog.load(), path.name
+    assert len(FILES) >= 40
 
 
 @pytest.fixture(scope="module")
-def others():
-    """Reference scores of the other exercises, graded once."""
-    return {r.id: r.score for r in grading.grade(ROOT / "solutions", OTHERS).exercises}
-
-
-def test_every_hostile_file_is_covered():
-    assert sorted(p.name for p in HOSTILE.glob("*.py")) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_hostile_submission_scores_zero_on_its_exercise_only(name, tmp_path, others):
-    submission = tmp_path / "submission"
-    shutil.copytree(ROOT / "solutions", submission)
-    shutil.copyfile(HOSTILE / name, catalog.get(TARGET).submission_file(submission))
+def class_run(tmp_path_factory):
+    """Every hostile file as one student of a class, graded by the real CLI in one `grade-batch`
+    run: the graders' own process, fork server and workers are the ones under attack."""
+    root = tmp_path_factory.mktemp("hostile-class")
+    submissions, out = root / "class", root / "results"
+    for path in FILES:
+        student = submissions / path.stem
+        shutil.copytree(ROOT / "solutions", student)
+        shutil.copyfile(path, catalog.get(header(path)["target"]).submission_file(student))
     protected = {d: _digest(ROOT / d) for d in ("graders", "solutions", "catalog")}
-    before = _digest(submission)
-    marker = Path("/tmp/mlkata-hostile-shell-ran")
-    marker.unlink(missing_ok=True)
+    before = _digest(submissions), _digest(CANARY_DIR)
+    command = [sys.executable, "-m", "mlkata", "grade-batch", str(submissions), "--out", str(out),
+               "--timeout", "3", "--workers", "2"]
+    for ex in TARGETS + OTHERS:
+        command += ["--exercise", ex]
+    started = time.monotonic()
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    leftovers = _nobody_processes()
+    for _ in range(20):            # children may need a moment to be reaped
+        if not leftovers:
+            break
+        time.sleep(0.2)
+        leftovers = _nobody_processes()
+    return dict(out=out, run=run, seconds=time.monotonic() - started, leftovers=leftovers,
+                protected=protected, changed_protected={d: _digest(ROOT / d) for d in protected},
+                before=before, after=(_digest(submissions), _digest(CANARY_DIR)))
 
-    result = grading.grade(submission, [TARGET, *OTHERS], **FAST)
 
-    by_id = {r.id: r for r in result.exercises}
-    hostile = by_id.pop(TARGET)
-    assert hostile.score == 0, [r.message for r in hostile.results]
-    messages = "\n".join(r.message for r in hostile.results)
-    assert EXPECTED[name] in messages, messages
-    assert {i: r.score for i, r in by_id.items()} == others
-    assert _digest(submission) == before, "grading modified the submission"
-    assert {d: _digest(ROOT / d) for d in protected} == protected, "the submission changed protected files"
-    assert not marker.exists(), "the submission ran a shell"
-    assert os.getpid() > 0   # and we are still alive
+def test_the_class_run_finishes_with_real_json_and_nothing_left_behind(class_run):
+    run = class_run["run"]
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "FORGED" not in run.stdout + run.stderr
+    assert class_run["changed_protected"] == class_run["protected"], "a submission changed graders/solutions/catalog"
+    assert class_run["after"] == class_run["before"], "a submission changed the class folder or the canary"
+    assert class_run["leftovers"] == [], f"processes outlived the run: {class_run['leftovers']}"
+    scores = (class_run["out"] / "scores.csv").read_text()
+    assert len(scores.splitlines()) == len(FILES) + 1
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_hostile_file_scores_zero_on_its_exercise_only(path, class_run):
+    fields = header(path)
+    result = json.loads((class_run["out"] / f"{path.stem}.json").read_text())
+    by_exercise: dict[str, list[dict]] = {}
+    for test in result["tests"]:
+        by_exercise.setdefault(test["name"].split(" ")[0].rstrip(":"), []).append(test)
+    target = by_exercise.pop(fields["target"])
+    assert sum(t["score"] for t in target) == 0, [t["output"] for t in target]
+    messages = "\n".join(t["output"] for t in target)
+    assert fields["expect"] in messages, messages[:3000]
+    assert CANARY_SECRET not in json.dumps(result)
+    _assert_no_answers_leaked(fields["target"], messages)
+    for ex_id, tests in by_exercise.items():        # the other exercises: references, full marks
+        assert sum(t["score"] for t in tests) == sum(t["max_score"] for t in tests), (ex_id, tests)
+
+
+def _assert_no_answers_leaked(exercise_id: str, feedback: str) -> None:
+    ex = catalog.get(exercise_id)
+    for secret in (ex.grader, ROOT / "solutions" / f"{exercise_id}.py"):
+        long_lines = {ln.strip() for ln in secret.read_text().splitlines() if len(ln.strip()) >= 40}
+        leaked = [ln for ln in long_lines if ln in feedback]
+        assert not leaked, f"lines of {secret.name} reached the feedback: {leaked[:3]}"
+
+
+@needs_kernel
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_the_kernel_and_the_runtime_record_stop_it_alone(path, tmp_path):
+    """No source policy, no audit hook: what is left must still give 0 and name what happened."""
+    fields = header(path)
+    ex = catalog.get(fields["target"])
+    target = ex.submission_file(tmp_path)
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(path, target)
+    protected = {d: _digest(ROOT / d) for d in ("graders", "solutions", "catalog")}
+    result = grading.grade_exercise(ex, str(tmp_path), source_policy=False, audit_hook=False, **FAST)
+    assert result.score == 0, [r.message for r in result.results]
+    messages = "\n".join(r.message for r in result.results)
+    assert fields["alone"] in messages, messages[:3000]
+    _assert_no_answers_leaked(ex.id, messages)
+    assert {d: _digest(ROOT / d) for d in protected} == protected
 
 
 def test_the_source_scan_flags_library_calls_not_the_learners_own_names():
@@ -113,7 +199,6 @@ def test_the_source_scan_resolves_aliases_so_unrelated_names_are_not_hits():
 def test_the_tripwire_sees_aliases_in_modules_imported_after_its_index_was_built():
     """The fork server indexes the forbidden functions' homes before any learner code runs; a
     module that appears later (imported by the submission) must still be searched."""
-    import sys
     import types
     import torch
     from mlkata import engine

@@ -1,4 +1,7 @@
 # HOSTILE: prints a fake test report, then returns nonsense.
+# target: fundamentals/gradient_clipping
+# expect: rule:
+# alone: rule:
 import sys
 
 print("========== 10 passed in 0.01s ==========")

@@ -1,5 +1,8 @@
 # HOSTILE: searches its own process for the hidden graders' checks (to copy their expectations),
 # through the garbage collector, every loaded module, and the raw memory in /proc/self/mem.
+# target: fundamentals/gradient_clipping
+# expect: not allowed in a graded submission
+# alone: no hidden check in memory
 import gc
 import sys
 

@@ -1,4 +1,7 @@
 # CHEAT: calls the library function the exercise asks to write.
+# target: fundamentals/gradient_clipping
+# expect: forbidden call
+# alone: forbidden call
 import torch
 
 

@@ -1,4 +1,7 @@
 # CHEAT: reaches the forbidden function through a computed name, to dodge a source scan.
+# target: fundamentals/gradient_clipping
+# expect: not allowed in a graded submission
+# alone: forbidden call
 import importlib
 
 _utils = importlib.import_module("torch.nn." + "utils")

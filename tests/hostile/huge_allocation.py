@@ -1,4 +1,7 @@
 # HOSTILE: tries to allocate tens of GB.
+# target: fundamentals/gradient_clipping
+# expect: memory
+# alone: memory
 import torch
 
 

@@ -1,4 +1,7 @@
 # HOSTILE: never returns.
+# target: fundamentals/gradient_clipping
+# expect: timed out
+# alone: timed out
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     while True:
         pass

@@ -1,4 +1,7 @@
 # HOSTILE: tries to kill the grading processes and to run a shell.
+# target: fundamentals/gradient_clipping
+# expect: not allowed in a graded submission
+# alone: kernel refused
 import os
 import signal
 import subprocess

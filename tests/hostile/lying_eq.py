@@ -1,4 +1,7 @@
 # HOSTILE: returns an object that claims to equal anything.
+# target: fundamentals/gradient_clipping
+# expect: AnythingObj
+# alone: AnythingObj
 class Anything(float):
     def __eq__(self, other):
         return True

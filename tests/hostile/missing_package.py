@@ -1,4 +1,7 @@
 # BROKEN: imports a package that does not exist.
+# target: fundamentals/gradient_clipping
+# expect: ModuleNotFoundError
+# alone: ModuleNotFoundError
 import a_package_that_does_not_exist  # noqa: F401
 
 

@@ -1,4 +1,7 @@
 # HOSTILE: makes every comparison succeed, then returns nonsense.
+# target: fundamentals/gradient_clipping
+# expect: not allowed in a graded submission
+# alone: your code produced -1
 import builtins
 
 import numpy

@@ -1,4 +1,7 @@
 # HOSTILE: finds the repository through the installed toolkit and copies the reference.
+# target: fundamentals/gradient_clipping
+# expect: not allowed in a graded submission
+# alone: grading sandbox
 from pathlib import Path
 
 import mlkata

@@ -1,5 +1,8 @@
 # HOSTILE: copies the reference by reading solutions/ and graders/ relative to the working
 # directory and to its own file.
+# target: fundamentals/gradient_clipping
+# expect: not allowed in a graded submission
+# alone: no answers found
 import os
 from pathlib import Path
 

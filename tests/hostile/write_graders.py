@@ -1,4 +1,7 @@
 # HOSTILE: overwrites the graders and the submission folder so that everything passes.
+# target: fundamentals/gradient_clipping
+# expect: not allowed in a graded submission
+# alone: grading sandbox
 from pathlib import Path
 
 import mlkata
