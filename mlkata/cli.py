@@ -238,6 +238,39 @@ def cmd_publish_solutions(args) -> int:
     return 0
 
 
+def cmd_course_dry_run(args) -> int:
+    from rich.table import Table
+    from . import catalog, dry_run
+    console = _console()
+    console.print(f"dry run of {args.assignment}: real nbgrader grades the reference, the untouched stub and a "
+                  "half-solved notebook of each exercise, in a temporary course (a few seconds a notebook)")
+    rows = dry_run.dry_run(catalog.ROOT, args.assignment, args.exercise or None,
+                           progress=lambda what: console.print(f"[dim]{what}[/]"))
+    table = Table(title=f"{args.assignment}: nbgrader score (mlkata grade of the same code)")
+    for col in ("exercise", "points", "reference: full", "stub: zero", "half-solved: partial", ""):
+        table.add_column(col, no_wrap=col == "exercise", justify="left" if col == "exercise" else "right")
+    bad = 0
+    for row in rows:
+        cells = [_dry_run_cell(row, kind) for kind in dry_run.KINDS]
+        problems = row.problems()
+        bad += bool(problems)
+        table.add_row(row.exercise, f"{row.points:g}", *cells, "[green]ok[/]" if not problems else "[red]check[/]")
+    console.print(table)
+    for row in rows:
+        for problem in row.problems():
+            console.print(f"[red]{row.exercise}[/]: {escape(problem)}")
+    console.print(f"{len(rows) - bad} of {len(rows)} exercises grade as expected" +
+                  ("" if not bad else "; fix the others before `mlkata release`"))
+    return 1 if bad else 0
+
+
+def _dry_run_cell(row, kind: str) -> str:
+    if kind not in row.nbgrader:
+        return "[dim]n/a[/]"
+    got, want = row.nbgrader[kind], row.expected.get(kind)
+    return f"{got:g} ({want:g})" if got == want else f"[red]{got:g} ({want:g})[/]"
+
+
 def cmd_student_wheel(args) -> int:
     from . import student
     wheel = student.build_wheel(Path(args.out))
@@ -359,6 +392,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--assignment", action="append", default=[], metavar="NAME")
     s.set_defaults(fn=cmd_publish_solutions)
 
+    s = sub.add_parser("course", help="course checks for instructors: `mlkata course dry-run ASSIGNMENT`")
+    course_sub = s.add_subparsers(dest="course_command", required=True)
+    d = course_sub.add_parser("dry-run", help="grade the reference, the stub and a half-solved notebook of each "
+                                              "exercise through real nbgrader; expect full / zero / partial")
+    d.add_argument("assignment")
+    d.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these (repeatable)")
+    d.set_defaults(fn=cmd_course_dry_run)
+
     s = sub.add_parser("student-wheel", help="the student toolkit: a wheel with the visible checks, no answers")
     s.add_argument("--out", default="dist", help="folder for the wheel (default: dist/)")
     s.set_defaults(fn=cmd_student_wheel)
@@ -397,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     from .build import BuildError
     from .confine import IsolationRequired
     args = parser().parse_args(argv)
-    if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde"):
+    if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde", "course"):
         from . import server
         server.start(_exercises_named(args))   # its torch import runs on another core beside ours
         import torch
