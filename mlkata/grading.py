@@ -111,9 +111,12 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
     finally:
         session.close()
     notes = sorted(set(getattr(session, "sandbox_log", [])))
-    kernel = [r.describe() for r in getattr(session, "refused", [])]
-    if kernel:        # reported by the kernel, not by the child: the submission cannot hide it
-        zero_all(results, f"{engine.sandbox_message(sorted(set(kernel)))}")
+    # what the sandbox refused zeroes the exercise even when the code swallowed the error: the
+    # kernel's reports come from the kernel, not from the child, so they cannot be hidden
+    refused = sorted({r.describe() for r in getattr(session, "refused", [])}) + \
+        [n.removeprefix(engine.SANDBOX_TAG) for n in notes]
+    if refused:
+        zero_all(results, engine.sandbox_message(refused))
     return ExerciseResult(ex.id, ex.title, results, notes)
 
 

@@ -204,13 +204,19 @@ class IsolatedSession:
                 return engine._error("timeout", f"{what} took longer than {timeout:g} s "
                                                 f"(an infinite loop, or far too slow)")
             data = self.conn.recv_bytes(wire.MAX_BYTES)
-        except (EOFError, OSError):
+        except OSError as e:
+            if "bad message length" not in str(e):
+                return self._died("while importing your module" if starting else "during this check")
+            self._kill()      # the rest of that message is still in the pipe: this child is done
+            return engine._error("unreadable", f"the reply is larger than {wire.MAX_BYTES // 2**20} MiB")
+        except EOFError:
             return self._died("while importing your module" if starting else "during this check")
         try:
             record = wire.decode(data)
         except Exception as e:  # noqa: BLE001 - whatever the child sent, it is not a valid reply
             self._kill()
-            return engine._error("unreadable", f"the reply could not be read ({type(e).__name__})")
+            detail = f": {e}" if isinstance(e, ValueError) else ""
+            return engine._error("unreadable", f"the reply could not be read ({type(e).__name__}{detail})")
         if not isinstance(record, dict) or not ("value" in record or "__error__" in record
                                                 or "ready" in record or "confined" in record):
             return engine._error("unreadable", "the reply was not a result record")

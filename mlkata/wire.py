@@ -23,7 +23,14 @@ from typing import Any
 
 import torch
 
+# What a reply may hold, so that the judge's own work on it stays bounded (a hostile child could
+# otherwise hand it a list nested 10^5 deep, 10^8 tiny items, or a 10^7-digit integer whose
+# comparison or printing takes minutes).
 MAX_BYTES = 256 * 2**20   # a reply larger than this is refused
+MAX_DEPTH = 32            # containers inside containers (plain() itself stops at 20)
+MAX_ITEMS = 1_000_000     # container entries in the whole reply (tensors count as one)
+MAX_INT_BITS = 256        # |int| < 2**256
+MAX_STR = 1_000_000       # characters of one string
 
 
 def plain(x: Any, _depth: int = 0) -> Any:
@@ -106,26 +113,40 @@ def decode(data: bytes) -> Any:
     comes out, or an exception."""
     if len(data) > MAX_BYTES:
         raise ValueError(f"reply of {len(data)} bytes exceeds the {MAX_BYTES} byte limit")
-    return _unpack(_PlainUnpickler(io.BytesIO(data)).load(), {})
+    return _unpack(_PlainUnpickler(io.BytesIO(data)).load(), {}, 0, [MAX_ITEMS])
 
 
-def _unpack(x: Any, seen: dict[int, Any]) -> Any:
+def _unpack(x: Any, seen: dict[int, Any], depth: int, budget: list[int]) -> Any:
     # `seen` keeps shared sub-objects shared: a reply built as a deep DAG of references to the
     # same list must not cost time exponential in its depth
-    if type(x) not in (list, tuple, dict):
-        return x
+    kind = type(x)
+    if kind not in (list, tuple, dict):
+        return _scalar(x)
     if id(x) in seen:
         return seen[id(x)]
-    if type(x) is tuple and len(x) == 4 and x[0] == TENSOR:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"the reply is nested more than {MAX_DEPTH} containers deep")
+    budget[0] -= len(x)
+    if budget[0] < 0:
+        raise ValueError(f"the reply holds more than {MAX_ITEMS} values")
+    if kind is tuple and len(x) == 4 and x[0] == TENSOR:
         out = _tensor(*x[1:])
-    elif type(x) is list:
-        out = [_unpack(v, seen) for v in x]
-    elif type(x) is tuple:
-        out = tuple(_unpack(v, seen) for v in x)
+    elif kind is list:
+        out = [_unpack(v, seen, depth + 1, budget) for v in x]
+    elif kind is tuple:
+        out = tuple(_unpack(v, seen, depth + 1, budget) for v in x)
     else:
-        out = {k: _unpack(v, seen) for k, v in x.items()}
+        out = {_scalar(k): _unpack(v, seen, depth + 1, budget) for k, v in x.items()}
     seen[id(x)] = out
     return out
+
+
+def _scalar(x: Any) -> Any:
+    if type(x) is int and x.bit_length() > MAX_INT_BITS:
+        raise ValueError(f"the reply holds an integer of {x.bit_length()} bits (more than {MAX_INT_BITS})")
+    if type(x) is str and len(x) > MAX_STR:
+        raise ValueError(f"the reply holds a string of {len(x)} characters (more than {MAX_STR})")
+    return x
 
 
 def _tensor(dtype_name: Any, shape: Any, raw: Any) -> torch.Tensor:

@@ -100,12 +100,39 @@ def test_forged_tensors_are_refused(forged):
 
 def test_a_deep_web_of_shared_lists_is_read_in_linear_time():
     node: list = []
-    for _ in range(200):                       # 2**200 paths if each were walked separately
+    for _ in range(wire.MAX_DEPTH):            # 2**32 paths if each were walked separately
         node = [node, node]
     got = wire.decode(pickle.dumps(node))
-    for _ in range(200):
+    for _ in range(wire.MAX_DEPTH):
         assert got[0] is got[1]
         got = got[0]
+
+
+@pytest.mark.parametrize("flood, words", [
+    (lambda: _nested(wire.MAX_DEPTH + 2), "nested more than"),
+    (lambda: [0.5] * (wire.MAX_ITEMS + 1), "more than"),
+    (lambda: {"k": [1] * wire.MAX_ITEMS, "j": [2] * 10}, "more than"),
+    (lambda: 10 ** 100, "bits"),
+    (lambda: {10 ** 100: 1}, "bits"),
+    (lambda: "x" * (wire.MAX_STR + 1), "characters"),
+])
+def test_replies_that_would_keep_the_judge_busy_are_refused(flood, words):
+    """A hostile child may write any pickle: depth, size and scalar sizes are bounded, so the
+    judge's comparisons and messages on a reply stay cheap."""
+    with pytest.raises(ValueError, match=words):
+        wire.decode(pickle.dumps(flood()))
+
+
+def _nested(depth: int) -> list:
+    node: list = []
+    for _ in range(depth):
+        node = [node]
+    return node
+
+
+def test_replies_within_the_bounds_still_read():
+    value = {"ids": list(range(100_000)), "big": 2 ** 200, "name": "x" * 1000, "deep": _nested(wire.MAX_DEPTH - 1)}
+    assert wire.decode(pickle.dumps(value)) == value
 
 
 def test_oversized_replies_are_refused():
