@@ -123,11 +123,12 @@ def _wait_for_change(watch, folder, by_file, snapshot):
 
 
 def cmd_progress(args) -> int:
-    from . import progress
+    from . import interview, progress
     rows = progress.collect(args.submission)
-    progress.render_terminal(_console(), rows)
+    history = interview.load_history(args.history)
+    progress.render_terminal(_console(), rows, history)
     if args.html:
-        Path(args.html).write_text(progress.render_html(rows))
+        Path(args.html).write_text(progress.render_html(rows, history))
         _console().print(f"wrote {args.html}")
     return 0
 
@@ -279,11 +280,22 @@ def cmd_student_wheel(args) -> int:
     return 0
 
 
+def cmd_interview(args) -> int:
+    from . import interview
+    history = interview.load_history(args.history)
+    ex = interview.pick(args.submission, history, area=args.area, track=args.track, exercise=args.exercise)
+    minutes = args.minutes if args.minutes is not None else ex.minutes
+    interview.run(ex, args.submission, minutes=minutes, track=args.track, history=args.history, console=_console())
+    return 0
+
+
 def cmd_hint(args) -> int:
-    from . import catalog
+    from . import catalog, interview
     ex = catalog.get(args.id)
     level = max(1, min(args.level, len(ex.hints)))
     console = _console()
+    if interview.note_hint(ex.id, level):
+        console.print("[dim](an interview on this exercise is running: this hint is counted)[/]")
     for i, hint in enumerate(ex.hints[:level], 1):
         console.print(f"[bold]hint {i}/{len(ex.hints)}[/] {escape(hint)}")
     if level < len(ex.hints):
@@ -341,7 +353,19 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("progress", help="your progress per area; --html writes a report page")
     s.add_argument("--submission", default="exercises")
     s.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
+    s.add_argument("--history", metavar="FILE", help="interview history (default: $MLKATA_HISTORY or "
+                                                     ".mlkata/interviews.jsonl)")
     s.set_defaults(fn=cmd_progress)
+
+    s = sub.add_parser("interview", help="a timed mock interview on an exercise you have not done, graded for real")
+    s.add_argument("--area", help="draw from this area")
+    s.add_argument("--track", help="the next step of this track (mlkata list --track)")
+    s.add_argument("--exercise", metavar="ID", help="this exercise")
+    s.add_argument("--minutes", type=float, help="time allowed (default: the exercise's estimate)")
+    s.add_argument("--submission", default="exercises", help="your exercises folder (default: exercises)")
+    s.add_argument("--history", metavar="FILE", help="where records go (default: $MLKATA_HISTORY or "
+                                                     ".mlkata/interviews.jsonl)")
+    s.set_defaults(fn=cmd_interview)
 
     s = sub.add_parser("grade", help="grade a submission with the hidden graders")
     s.add_argument("--submission", default="exercises", help="folder laid out like exercises/ (default: exercises)")
@@ -425,6 +449,8 @@ def _exercises_named(args) -> list[str] | None:
     from .catalog import CatalogError, track
     if args.command == "check":
         return [args.id]
+    if args.command == "interview" and args.exercise:
+        return [args.exercise]
     if getattr(args, "track", None):
         try:
             return _track_exercises(track(args.track))
@@ -438,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     from .build import BuildError
     from .confine import IsolationRequired
     args = parser().parse_args(argv)
-    if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde", "course"):
+    if args.command in ("grade", "grade-batch", "check", "list", "watch", "progress", "autograde", "course",
+                        "interview"):
         from . import server
         server.start(_exercises_named(args))   # its torch import runs on another core beside ours
         import torch
@@ -463,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
 # rest goes to the console): after them the interpreter's own teardown -- torch's modules and
 # objects, ~0.6 s measured, a quarter of a `mlkata check` -- buys nothing.
 _NOTHING_LEFT_TO_FINISH = frozenset({"grade", "grade-batch", "check", "list", "watch", "progress", "hint",
-                                     "coverage", "doctor"})
+                                     "coverage", "doctor", "interview"})
 
 
 def _exit_without_teardown(code: int) -> None:

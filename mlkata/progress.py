@@ -24,6 +24,8 @@ class Row:
     points: float
     status: str          # done | attempted | todo
     feedback: str
+    visible_passed: int = 0
+    visible_total: int = 0
 
 
 def collect(submission: str = "exercises", exercise_ids: list[str] | None = None) -> list[Row]:
@@ -35,17 +37,18 @@ def collect(submission: str = "exercises", exercise_ids: list[str] | None = None
         first = next((r.message for r in res.results if not r.passed), "")
         feedback = "all visible checks pass" if res.status == "passing" else first
         points = sum(c.points for c, _ in grading.checks_for(ex))
-        rows.append(Row(ex.id, ex.title, ex.area, ex.difficulty, points, STATUS[res.status], feedback))
+        rows.append(Row(ex.id, ex.title, ex.area, ex.difficulty, points, STATUS[res.status], feedback,
+                        sum(r.passed for r in res.results), len(res.results)))
     return rows
 
 
 def by_area(rows: list[Row]) -> dict[str, dict[str, float]]:
     areas: dict[str, dict[str, float]] = {}
     for r in rows:
-        a = areas.setdefault(r.area, {"done": 0, "attempted": 0, "todo": 0, "points": 0, "points_done": 0})
+        a = areas.setdefault(r.area, {"done": 0, "attempted": 0, "todo": 0, "visible_passed": 0, "visible_total": 0})
         a[r.status] += 1
-        a["points"] += r.points
-        a["points_done"] += r.points if r.status == "done" else 0
+        a["visible_passed"] += r.visible_passed
+        a["visible_total"] += r.visible_total
     return areas
 
 
@@ -75,14 +78,16 @@ def by_track(rows: list[Row]) -> list[TrackProgress]:
 MARK = {"done": "[green]✓[/]", "attempted": "[yellow]✗[/]", "todo": "[dim]·[/]"}
 
 
-def render_terminal(console, rows: list[Row]) -> None:
+def render_terminal(console, rows: list[Row], history: list | None = None) -> None:
     from rich.table import Table
-    table = Table(title="mlkata progress (visible checks)")
-    for col in ("area", "done", "attempted", "todo", "points done"):
+    # Passing visible checks is not a grade: the table counts checks, never points (points come
+    # from a graded run -- mlkata grade, or an interview, whose scores are listed below).
+    table = Table(title="mlkata progress (visible checks, not graded: mlkata grade gives points)")
+    for col in ("area", "done", "attempted", "todo", "visible checks passing"):
         table.add_column(col, justify="left" if col == "area" else "right")
     for area, a in by_area(rows).items():
         table.add_row(catalog.AREAS.get(area, area), f"[green]{a['done']:g}[/]", f"[yellow]{a['attempted']:g}[/]",
-                      f"{a['todo']:g}", f"{a['points_done']:g}/{a['points']:g}")
+                      f"{a['todo']:g}", f"{a['visible_passed']:g}/{a['visible_total']:g}")
     console.print(table)
     tracks = by_track(rows)
     if tracks:
@@ -97,6 +102,102 @@ def render_terminal(console, rows: list[Row]) -> None:
     for r in attempted:
         console.print(f"[yellow]attempted[/] {r.id}: {escape(r.feedback.splitlines()[0][:120])}", markup=True,
                       highlight=False)
+    if history:
+        render_history_terminal(console, history)
+
+
+# --------------------------------------------------------------------------------------------
+# Interview history (mlkata interview): graded scores and times, over days, per area
+# --------------------------------------------------------------------------------------------
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def history_by_area(history: list) -> dict[str, dict]:
+    """Per area: sessions, mean score (fraction), mean time used, and the first and the latest
+    interview's score, so a learner sees the trend."""
+    out: dict[str, dict] = {}
+    for r in history:
+        a = out.setdefault(r.area, {"sessions": 0, "fractions": [], "seconds": [], "days": set()})
+        a["sessions"] += 1
+        a["fractions"].append(r.fraction)
+        a["seconds"].append(r.seconds_used)
+        a["days"].add(r.day)
+    for a in out.values():
+        a["mean"] = sum(a["fractions"]) / len(a["fractions"])
+        a["mean_seconds"] = sum(a["seconds"]) / len(a["seconds"])
+        a["first"], a["latest"] = a["fractions"][0], a["fractions"][-1]
+    return out
+
+
+def render_history_terminal(console, history: list, recent: int = 10) -> None:
+    from rich.table import Table
+    table = Table(title="interviews per area (graded: mlkata interview)")
+    for col in ("area", "sessions", "days", "mean score", "mean time", "first → latest"):
+        table.add_column(col, justify="left" if col == "area" else "right")
+    for area, a in history_by_area(history).items():
+        trend = "[green]↑[/]" if a["latest"] > a["first"] else "[red]↓[/]" if a["latest"] < a["first"] else "="
+        table.add_row(catalog.AREAS.get(area, area), str(a["sessions"]), str(len(a["days"])), f"{a['mean']:.0%}",
+                      _clock(a["mean_seconds"]), f"{a['first']:.0%} → {a['latest']:.0%} {trend}")
+    console.print(table)
+    table = Table(title=f"latest interviews ({min(recent, len(history))} of {len(history)})")
+    for col in ("date", "exercise", "time used", "hints", "score"):
+        table.add_column(col, no_wrap=col == "exercise", justify="left" if col in ("date", "exercise") else "right")
+    for r in reversed(history[-recent:]):
+        table.add_row(r.date.replace("T", " ")[:16], r.exercise, f"{_clock(r.seconds_used)} of {_clock(r.minutes * 60)}",
+                      str(r.hints_used), f"{r.score:g}/{r.max_score:g}")
+    console.print(table)
+
+
+def history_png(history: list) -> bytes:
+    """Score (% of the graded run) of each interview over time, one line per area."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from datetime import datetime
+    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
+    for area in history_by_area(history):
+        mine = [r for r in history if r.area == area]
+        ax.plot([datetime.fromisoformat(r.date) for r in mine], [100 * r.fraction for r in mine], marker="o",
+                label=catalog.AREAS.get(area, area))
+    ax.set_ylim(-5, 105)
+    ax.set_ylabel("score (%)")
+    ax.set_title("Interviews: graded score over time, per area")
+    ax.legend(loc="lower right", frameon=False, fontsize="small")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _history_html(history: list) -> str:
+    if not history:
+        return '<p id="no-interviews">No interview yet: <code>mlkata interview</code> starts one.</p>'
+    png = base64.b64encode(history_png(history)).decode()
+    areas = "\n".join(
+        f'<tr><td>{html.escape(catalog.AREAS.get(area, area))}</td><td>{a["sessions"]}</td><td>{len(a["days"])}</td>'
+        f'<td>{a["mean"]:.0%}</td><td>{_clock(a["mean_seconds"])}</td><td>{a["first"]:.0%} → {a["latest"]:.0%}</td></tr>'
+        for area, a in history_by_area(history).items())
+    records = "\n".join(
+        f'<tr class="interview"><td>{html.escape(r.date.replace("T", " "))}</td><td><code>{html.escape(r.exercise)}</code></td>'
+        f"<td>{_clock(r.seconds_used)} of {_clock(r.minutes * 60)}</td><td>{r.hints_used}</td>"
+        f"<td>{r.score:g}/{r.max_score:g}</td><td>{r.hidden_score:g}/{r.hidden_max:g}</td><td>{html.escape(r.ended)}</td></tr>"
+        for r in reversed(history))
+    return f"""<img id="history-chart" alt="interview scores over time" src="data:image/png;base64,{png}">
+<table id="interview-areas"><thead><tr><th>area</th><th>sessions</th><th>days</th><th>mean score</th>
+<th>mean time</th><th>first → latest</th></tr></thead>
+<tbody>
+{areas}
+</tbody></table>
+<table id="interviews"><thead><tr><th>date</th><th>exercise</th><th>time used</th><th>hints</th><th>score</th>
+<th>hidden checks</th><th>ended</th></tr></thead>
+<tbody>
+{records}
+</tbody></table>"""
 
 
 def chart_png(rows: list[Row]) -> bytes:
@@ -136,8 +237,9 @@ def _tracks_html(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def render_html(rows: list[Row]) -> str:
+def render_html(rows: list[Row], history: list | None = None) -> str:
     png = base64.b64encode(chart_png(rows)).decode()
+    interviews = _history_html(history or [])
     tracks = _tracks_html(rows)
     done = sum(r.status == "done" for r in rows)
     body = "\n".join(
@@ -158,15 +260,18 @@ ol.steps li.done::after {{ content: " ✓"; }} ol.steps li.attempted::after {{ c
 </style></head>
 <body>
 <h1>mlkata progress</h1>
-<p id="summary">{done} of {len(rows)} exercises pass their visible checks.</p>
+<p id="summary">{done} of {len(rows)} exercises pass their visible checks (not graded: points come from
+<code>mlkata grade</code> and <code>mlkata interview</code>).</p>
 <img id="chart" alt="progress per area" src="data:image/png;base64,{png}">
 <h2>Tracks</h2>
 <table id="tracks"><thead><tr><th>track</th><th>done</th><th>steps, in order</th><th>next</th></tr></thead>
 <tbody>
 {tracks}
 </tbody></table>
+<h2>Interviews</h2>
+{interviews}
 <h2>Exercises</h2>
-<table id="exercises"><thead><tr><th>exercise</th><th>title</th><th>difficulty</th><th>points</th>
+<table id="exercises"><thead><tr><th>exercise</th><th>title</th><th>difficulty</th><th>worth (points)</th>
 <th>status</th><th>last feedback</th></tr></thead>
 <tbody>
 {body}
