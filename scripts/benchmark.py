@@ -1,6 +1,7 @@
 """Benchmark: what grading costs, as ratios measured in the same run.  Not a test: nothing asserted.
 
-    python scripts/benchmark.py [--repeat 3] [--students 40] [--skip-single] [--skip-class] [--skip-nbgrader]
+    python scripts/benchmark.py [--repeat 3] [--students 40] [--saves 10]
+                                [--skip-single] [--skip-class] [--skip-nbgrader] [--skip-feedback]
 
 1. Single submission, median wall time and ratio to `python -c "import torch"`:
    `pytest exercises/<one>` (references filled in), `mlkata grade` of the references and of the stubs,
@@ -9,15 +10,21 @@
    `mlkata grade-batch --workers 1` and `--workers 2`: per-submission time, throughput, speed-up.
 3. `nbgrader autograde` of one submission of the core notebooks: time per notebook, beside
    `mlkata grade` of the same code.
+4. Feedback on save: a cold `mlkata check` (a fresh process: what a learner waits for) beside
+   `python -c "import torch"`, and how long `mlkata watch` takes to re-run one exercise's visible
+   checks after a save (median over --saves saves; the budget is 0.3 s).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import queue
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -141,6 +148,79 @@ def nbgrader_vs_mlkata(args) -> None:
     print(f"  mlkata grade (same code):  {one:6.2f} s   nbgrader is {nbg / one:5.2f} x slower")
 
 
+WATCH_BUDGET = 0.3     # seconds from a save to the re-run's verdict on screen
+
+
+def _lines_of(proc) -> queue.Queue:
+    lines: queue.Queue = queue.Queue()
+
+    def read():
+        for line in iter(proc.stdout.readline, ""):
+            lines.put((time.perf_counter(), line))
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _until(lines: queue.Queue, text: str, timeout: float = 120) -> float:
+    """The time the first line holding ``text`` arrived."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        try:
+            at, line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if text in line:
+            return at
+    raise TimeoutError(f"no line with {text!r} within {timeout} s")
+
+
+def watch_latency(exercise: str, folder: Path, saves: int) -> list[float]:
+    """Seconds from each save of the (still unfinished) exercise to watch's next "watching" line,
+    which it prints once the re-run's verdict is on screen."""
+    area, name = exercise.split("/")
+    path = folder / area / f"{name}.py"
+    stub = path.read_text()
+    proc = subprocess.Popen([str(BIN / "mlkata"), "watch", exercise, "--submission", str(folder)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+    lines = _lines_of(proc)
+    try:
+        _until(lines, "watching")
+        took = []
+        for i in range(saves):
+            time.sleep(0.5)                                  # the learner types; nothing runs meanwhile
+            saved = time.perf_counter()
+            path.write_text(stub + f"\n# edit {i}\n")
+            took.append(_until(lines, "watching") - saved)
+        return took
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def feedback(args) -> None:
+    area, name = args.exercise.split("/")
+    with tempfile.TemporaryDirectory() as tmp:
+        filled = Path(tmp) / "filled"
+        shutil.copytree(ROOT / "exercises", filled)
+        shutil.copyfile(ROOT / "solutions" / area / f"{name}.py", filled / area / f"{name}.py")
+        runs = {"torch": [], "check": []}
+        for _ in range(args.repeat):         # interleaved, so drift in the machine's speed hits both
+            runs["torch"].append(timed([sys.executable, "-c", "import torch"]))
+            runs["check"].append(timed([str(BIN / "mlkata"), "check", args.exercise, "--submission", str(filled)]))
+        floor, check = statistics.median(runs["torch"]), statistics.median(runs["check"])
+        unfinished = Path(tmp) / "unfinished"
+        shutil.copytree(ROOT / "exercises", unfinished)
+        took = watch_latency(args.exercise, unfinished, args.saves)
+    rerun = statistics.median(took)
+    print(f"4. feedback on save ({args.exercise}); median of {args.repeat} cold runs, {args.saves} saves")
+    torch_label = 'python -c "import torch"'
+    print(f"  {torch_label:47s} {floor:6.2f} s    1.00 x import torch")
+    print(f"  {'mlkata check (cold, a fresh process)':47s} {check:6.2f} s   {check / floor:5.2f} x import torch")
+    print(f"  {'mlkata watch: save -> verdict on screen':47s} {rerun:6.3f} s   {rerun / floor:5.3f} x import torch"
+          f"   (slowest {max(took):.3f} s; budget {WATCH_BUDGET} s: {'ok' if rerun < WATCH_BUDGET else 'OVER'})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -149,6 +229,8 @@ def main() -> None:
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--skip-class", action="store_true")
     ap.add_argument("--skip-nbgrader", action="store_true")
+    ap.add_argument("--skip-feedback", action="store_true")
+    ap.add_argument("--saves", type=int, default=10, help="saves timed under mlkata watch (default 10)")
     ap.add_argument("--bare-class", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare_class:
@@ -159,6 +241,8 @@ def main() -> None:
         klass(args)
     if not args.skip_nbgrader:
         nbgrader_vs_mlkata(args)
+    if not args.skip_feedback:
+        feedback(args)
 
 
 if __name__ == "__main__":
