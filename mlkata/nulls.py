@@ -268,8 +268,9 @@ def _class_end(lines: list[str], cls_name: str) -> int:
     raise build.BuildError(f"class {cls_name} not found")
 
 
-# The runtime half of a null submission, appended to it.  Plain Python, torch and numpy only
-# (a null submission must pass the same source policy as a learner's).
+# The runtime half of a null submission, appended to it.  Plain Python, torch and numpy only:
+# a null submission must pass the same source policy as a learner's (mlkata/policy.py: no
+# `types`, no `inspect`, ...), or it would be refused instead of graded.
 HELPERS = '''
 import copy as _mlkata_copy_module
 
@@ -306,9 +307,11 @@ def _mlkata_like_first(args, kwargs, strategy):
 
 
 def _mlkata_reference(ref, owner, args, kwargs):
-    """The reference's answer on deep copies (nothing the caller holds is touched)."""
+    """The reference's answer on deep copies (nothing the caller holds is touched).  A plain
+    function among the arguments (a step_fn, a callback) cannot be copied -- deepcopy hands back
+    the function itself -- so then the reference is not run: a null never calls back."""
     _mlkata_reference.last_owner = None
-    if ref is None:
+    if ref is None or _mlkata_calls_back(list(args) + list(kwargs.values())):
         return _MLKATA_FAILED
     try:
         args, kwargs = _mlkata_copy_module.deepcopy((args, kwargs))
@@ -319,6 +322,17 @@ def _mlkata_reference(ref, owner, args, kwargs):
         return ref(*args, **kwargs)
     except Exception:
         return _MLKATA_FAILED
+
+
+def _mlkata_calls_back(values, depth=0):
+    for v in values:
+        if type(v).__name__ in ("function", "method", "builtin_function_or_method", "partial"):
+            return True
+        if depth < 2 and isinstance(v, (list, tuple)) and _mlkata_calls_back(v, depth + 1):
+            return True
+        if depth < 2 and isinstance(v, dict) and _mlkata_calls_back(list(v.values()), depth + 1):
+            return True
+    return False
 
 
 def _mlkata_fill(value, strategy, owner, want_owner=None):

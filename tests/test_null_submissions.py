@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import pytest
 
-from mlkata import catalog, nulls
+from mlkata import catalog, engine, nulls
 
 EXERCISES = list(catalog.load())
+
+# A null refused before its functions run proves nothing about the checks: the test fails then.
+NOT_GRADED = tuple(engine._KIND_PREFIX[k] for k in ("syntax", "import", "missing", "sandbox")) + (
+    "not allowed in a graded submission", "forbidden call")
 
 
 def _leaks(ex, families=nulls.FAMILIES, **options) -> list[str]:
@@ -26,6 +30,9 @@ def _leaks(ex, families=nulls.FAMILIES, **options) -> list[str]:
     for strategy, keep_init in families:
         result = nulls.grade_source(ex, nulls.null_source(ex, strategy, keep_init), **options)
         label = strategy + ("" if keep_init else ", __init__ does nothing too")
+        refused = {r.message.split("\n")[0][:300] for r in result.results if r.message.startswith(NOT_GRADED)}
+        if refused:
+            found.append(f"null '{label}' was not graded at all: {'; '.join(sorted(refused))}")
         crashed = [r.name for r in result.results if r.status == "error"]
         if crashed:
             found.append(f"null '{label}': a check crashed instead of failing: {', '.join(crashed)}")

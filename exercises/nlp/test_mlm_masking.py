@@ -40,14 +40,33 @@ def outputs(got, input_ids, what=""):
     return inputs, labels
 
 
+def expect_targets(inputs, labels, input_ids, what=""):
+    """Judge side: labels are the original id (a target) or -100; special tokens are never targets;
+    a position that is not a target keeps its token; and there is at least one target."""
+    special = torch.isin(input_ids, torch.tensor(SPECIAL_IDS))
+    bad = ((labels != -100) & (labels != input_ids)) | (special & (labels != -100))
+    if bad.any():
+        i = [int(j) for j in torch.nonzero(bad)[0]]
+        raise Fail("labels hold the original id at selected (non-special) positions and -100 everywhere else",
+                   f"{what}labels[{i}] = {int(labels[tuple(i)])}, input_ids[{i}] = {int(input_ids[tuple(i)])}")
+    changed = (labels == -100) & (inputs != input_ids)
+    if changed.any():
+        i = [int(j) for j in torch.nonzero(changed)[0]]
+        raise Fail("a position that is not selected (label -100) keeps its token",
+                   f"{what}inputs[{i}] = {int(inputs[tuple(i)])}, input_ids[{i}] = {int(input_ids[tuple(i)])}")
+    if not (labels != -100).any():
+        raise Fail("each non-special position is selected with probability mlm_probability",
+                   f"{what}no position was selected (every label is -100)")
+
+
 BATCH = torch.tensor([[CLS, 17, 23, 9, 41, SEP, PAD, PAD],
                       [CLS, 5, 6, UNK, 8, 29, 30, SEP]])
 
 
-@check("returns (inputs, labels): two int64 tensors of the input's shape")
+@check("returns (inputs, labels): two int64 tensors of the input's shape; labels are the original id or -100")
 def returns_pair(run):
     got = run(mask, BATCH, MASK, 50, SPECIAL_IDS, 0.5)
-    outputs(got, BATCH)
+    expect_targets(*outputs(got, BATCH), BATCH)
 
 
 @check("with mlm_probability=1 every non-special token is a target: labels = original id, -100 on specials")
@@ -74,7 +93,7 @@ def none_selected(run):
 @check("input_ids itself is not modified")
 def input_untouched(run):
     got = run(mask, BATCH, MASK, 50, SPECIAL_IDS, 1.0)
-    outputs(got, BATCH)
+    expect_targets(*outputs(got, BATCH), BATCH)
     expect_equal(got["input_after"], BATCH, "do not modify input_ids: corrupt a copy (input_ids.clone())",
                  what="input_ids after the call")
 
@@ -86,7 +105,7 @@ def reproducible(run):
     b = run(mask, ids, MASK, 50, SPECIAL_IDS, 0.5, seed=7, global_seed=2)
     rule = "take every random draw from `generator` (e.g. torch.rand(..., generator=generator))"
     for got in (a, b):
-        outputs(got, ids)
+        expect_targets(*outputs(got, ids), ids)
     expect_equal(b["out"][1], a["out"][1], rule, what="labels of a second call with the same seed")
     expect_equal(b["out"][0], a["out"][0], rule, what="inputs of a second call with the same seed")
 

@@ -131,6 +131,9 @@ def padding_ignored(run):
     rule = "a target whose attention_mask is 0 is not counted: padding changes nothing"
     expect_tensor(got, rule, shape=(2,))
     expect_tensor(alone, rule, shape=(1,))
+    nll = -torch.log_softmax(logits[0, :3], -1).gather(-1, ids[0, 1:4, None])    # the 3 counted targets
+    expect_close(alone[0], nll.mean().exp(), "perplexity = exp(mean NLL of the next-token targets)",
+                 what="perplexity of sequence 0 alone (4 tokens, 3 targets)")
     expect_close(got[0], alone[0], rule, what="perplexity of sequence 0 with 2 padding tokens vs. without them")
 
 

@@ -72,8 +72,12 @@ def top_p_rows_and_min_tokens(run):
 @check("both filters return a new tensor and leave their input unchanged")
 def input_unchanged(run):
     x = torch.tensor([[0.0, 2.0, 1.0], [5.0, -1.0, 4.0]])
+    inf = float("inf")
+    want = torch.tensor([[-inf, 2.0, -inf], [5.0, -inf, -inf]])     # one token holds > half the mass in each row
     for fn, args in (("top_k_filter", (1,)), ("top_p_filter", (0.5,))):
         got = run(filtered, fn, x.clone(), *args)
+        expect_close(got["out"], want, f"{fn} keeps the most likely token of each row here, -inf elsewhere",
+                     what=f"{fn}(x, {args[0]})")
         expect_close(got["input_after"], x, f"{fn} must not modify the logits it is given (masked_fill, "
                      "not masked_fill_)", what=f"the input after calling {fn}")
 

@@ -79,20 +79,26 @@ def zero_is_greedy(run):
 
 @check("sample_next_token returns int64 ids of shape logits.shape[:-1] and never draws a -inf token")
 def shape_and_neg_inf(run):
-    x = torch.tensor([[0.0, NEG_INF, 1.0, NEG_INF, 0.5]]).repeat(4, 3, 1)      # (4, 3, 5)
-    ids = ids_of(run(sample, x, 1.0, seed=1), (4, 3), "sample_next_token(logits of shape [4, 3, 5])")
+    x = torch.tensor([[0.0, NEG_INF, 1.0, NEG_INF, 0.5]]).repeat(40, 25, 1)    # (40, 25, 5)
+    ids = ids_of(run(sample, x, 1.0, seed=1), (40, 25), "sample_next_token(logits of shape [40, 25, 5])")
     drawn = sorted(set(ids.reshape(-1).tolist()))
     expect(set(drawn) <= {0, 2, 4}, "a token whose logit is -inf has probability 0 and is never drawn",
            f"rows [0, -inf, 1, -inf, 0.5]: expected only ids 0, 2, 4, your code drew {drawn}")
+    # ids 0, 2, 4 have probabilities 0.19, 0.51, 0.31: in 1000 draws each appears (else p < 1e-80)
+    expect(drawn == [0, 2, 4], "every token with a finite logit can be drawn, with probability softmax(logits)",
+           f"rows [0, -inf, 1, -inf, 0.5]: 1000 draws gave only the ids {drawn}")
 
 
 @check("the same generator seed gives the same tokens")
 def reproducible(run):
-    x = torch.randn(6, 10, generator=torch.Generator().manual_seed(0))
-    a = ids_of(run(sample, x, 1.0, seed=7, global_seed=1), (6,), "first call")
-    b = ids_of(run(sample, x, 1.0, seed=7, global_seed=2), (6,), "second call")
+    x = torch.randn(40, 10, generator=torch.Generator().manual_seed(0))
+    a = ids_of(run(sample, x, 1.0, seed=7, global_seed=1), (40,), "first call")
+    b = ids_of(run(sample, x, 1.0, seed=7, global_seed=2), (40,), "second call")
     expect_equal(b, a, "take every random draw from `generator` (torch.multinomial(..., generator=generator))",
                  what="ids of a second call with a generator of the same seed")
+    c = ids_of(run(sample, x, 1.0, seed=8, global_seed=1), (40,), "call with another seed")
+    expect(not torch.equal(c, a), "the draws are random: a generator of another seed gives other ids",
+           "generators seeded 7 and 8 gave the same 40 ids")
 
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402

@@ -219,9 +219,12 @@ def scores_are_consistent(run):
 @check("the hypotheses come back best score first")
 def sorted_best_first(run):
     for seed, vocab, k, max_len, alpha in [(51, 6, 5, 5, 0.6), (52, 5, 6, 4, 0.0)]:
-        lm, _ = pick_lm(seed, vocab, k, max_len, alpha, eos_bias=1.0)
+        lm, want = pick_lm(seed, vocab, k, max_len, alpha, eos_bias=1.0)
         got = V.read_hyps(run(V.search, lm, 0, 1, k, max_len, alpha))
         scores = [s for _, s in got]
+        expect_close(sorted(scores, reverse=True), [s for _, s in want],
+                     "score = summed log-probs / length_penalty of the kept hypotheses", rtol=1e-5, atol=1e-4,
+                     what=f"the returned scores, sorted (ToyLM seed {lm.seed}, beam_size={k}, alpha={alpha})")
         expect(all(a >= b for a, b in zip(scores, scores[1:])),
                "return the kept hypotheses sorted by score, best first",
                f"your scores, in the order returned: {[round(s, 4) for s in scores]}")
@@ -292,7 +295,10 @@ def prefixes_start_with_bos(run):
     vocab, bos, eos, k, max_len, alpha = 6, 3, 1, 3, 4, 0.6
     rule = "step_fn takes a LongTensor [n, t] of prefixes, each one bos_id followed by a hypothesis's tokens"
     lm, _ = pick_lm(91, vocab, k, max_len, alpha, bos=bos, eos=eos)
-    calls = run(V.search, lm, bos, eos, k, max_len, alpha, record=True)["calls"]
+    got = run(V.search, lm, bos, eos, k, max_len, alpha, record=True)
+    expect_search(got, oracle(lm, bos, eos, k, max_len, alpha)[0], "beam search with bos_id = 3 and eos_id = 1",
+                  f"ToyLM(vocab={vocab}, seed={lm.seed}), bos_id={bos}, eos_id={eos}", bos, eos)
+    calls = got["calls"]
     expect(len(calls) > 0, rule, "beam_search never called step_fn")
     for i, c in enumerate(calls):
         expect(isinstance(c, torch.Tensor), rule, f"call {i} of step_fn got a {c}, not a tensor")

@@ -234,7 +234,8 @@ def inputs_unchanged(run):
     labels = ids.clone()
     labels[:, 2] = -100
     got = run(V.loss, x, labels, mask)
-    V.scalar(got, "loss")
+    expect_close(V.scalar(got, "loss"), oracle(x, labels, mask),
+                 "the mean cross-entropy of next-token predictions over positions that count", what="loss")
     rule = ("causal_lm_loss must not modify its inputs: build new tensors (masked_fill, torch.where, slicing "
             "followed by clone) instead of writing into labels or logits")
     expect(torch.equal(got["labels_after"], labels), rule, "labels changed during the call: "

@@ -233,7 +233,8 @@ def float64_and_banned(run):
 def prompts_unchanged(run):
     lm, prompts, max_new, eos_id, pad_id = case(90, n=3, t0=3, max_new=6)
     got = run(V.decode, lm, prompts, max_new, eos_id, pad_id)
-    V.tokens(got, 3, describe_case(lm, prompts, max_new, eos_id, pad_id))
+    expect_decoded(got, oracle(lm, prompts, max_new, eos_id, pad_id), AGREE,
+                   describe_case(lm, prompts, max_new, eos_id, pad_id), prompts, eos_id, pad_id)
     expect(torch.equal(got["prompts_after"], prompts), "greedy_decode must not modify prompts (build new tensors: "
            "torch.cat, or write into a clone)", f"prompts before {prompts.tolist()}, after "
                                                 f"{got['prompts_after'].tolist()}")

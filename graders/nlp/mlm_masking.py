@@ -138,6 +138,7 @@ def labels_exact(run):
 @check("positions that are not selected keep their token (80/10/10 applies to selected positions only)", points=2)
 def unselected_unchanged(run):
     inputs, labels, _ = big_run(run)
+    V.expect_targets(inputs, labels, BIG)
     expect_unselected_unchanged(inputs, labels, BIG)
 
 
@@ -182,6 +183,10 @@ def random_tokens_uniform(run):
     vocab, word = 10, 7
     ids = torch.full((1000, 100), word)
     inputs, labels = V.outputs(run(V.mask, ids, MASK, vocab, SPECIAL_IDS, 1.0, seed=21), ids)
+    expect_equal(labels, ids, "with mlm_probability=1 every position is a target: labels = input_ids", what="labels")
+    expect_rate(int((inputs == MASK).sum()), ids.numel(), 0.8 + 0.1 / vocab,
+                "80% of the targets become [MASK] (plus the random replacements that draw [MASK] itself)",
+                what=f"share of [MASK] among {ids.numel()} targets:")
     rule = ("a random replacement is drawn uniformly from range(vocab_size) -- every id from 0 to vocab_size-1, "
             "special ids included (torch.randint(vocab_size, ...) excludes its upper bound)")
     outside = (inputs < 0) | (inputs >= vocab)
@@ -292,6 +297,7 @@ def no_generator_bert_ids(run):
 @check("leaves input_ids unchanged on a large batch")
 def input_not_modified(run):
     inputs, labels, got = big_run(run)
+    V.expect_targets(inputs, labels, BIG)
     expect_equal(got["input_after"], BIG, "do not modify input_ids: corrupt a copy (input_ids.clone())",
                  what="input_ids after the call")
 

@@ -115,10 +115,10 @@ def expect_structure(rows, found, docs, max_len, cls_id=CLS, sep_id=SEP):
 def big(run, seed=11):
     """(rows, identified) of make_nsp_examples on BIG, called once per grading."""
     replies = _REPLIES.setdefault(run, {})
-    if seed not in replies:
-        rows = V.read_examples(run(V.examples, BIG, CLS, SEP, BIG_MAX_LEN, seed=seed, report_documents=False))
-        replies[seed] = (rows, identify(rows, BIG))
-    return replies[seed]
+    if seed not in replies:          # the raw reply is kept, so a malformed one is not asked for again
+        replies[seed] = run(V.examples, BIG, CLS, SEP, BIG_MAX_LEN, seed=seed, report_documents=False)
+    rows = V.read_examples(replies[seed])
+    return rows, identify(rows, BIG)
 
 
 def pairs_of(run):
@@ -182,8 +182,12 @@ def build_pair_random(run):
 @check("truncate_seq_pair and build_pair leave the lists they are given unchanged")
 def inputs_unchanged(run):
     a, b = [5, 6, 7, 8, 9, 10, 11], [12, 13, 14, 15, 16, 17]
-    for fn, args in (("truncate_seq_pair", (a, b, 4)), ("build_pair", (a, b, CLS, SEP, 8))):
-        after = run(V.call_many, fn, [args])[0]["args_after"]
+    for fn, args, want in (("truncate_seq_pair", (a, b, 4), oracle_truncate(a, b, 4)),
+                           ("build_pair", (a, b, CLS, SEP, 8), oracle_pair(a, b, CLS, SEP, 8))):
+        got = run(V.call_many, fn, [args])[0]
+        V.expect_same(V.int_pair(got["out"], f"{fn} returns a pair of lists of ints", fn), tuple(want),
+                      TRUNC_RULE if fn == "truncate_seq_pair" else PAIR_RULE, what=f"{fn}{args}")
+        after = got["args_after"]
         rule = f"{fn} must not modify its arguments: truncate copies (list(tokens)), never the caller's lists"
         V.expect_same(after[0], a, rule, what=f"tokens_a after {fn}")
         V.expect_same(after[1], b, rule, what=f"tokens_b after {fn}")
@@ -316,7 +320,8 @@ def too_few_documents(run):
 def documents_unchanged(run):
     docs = corpus(5, [3, 4, 2, 5], max_words=10)
     got = run(V.examples, docs, CLS, SEP, 9, seed=1)
-    V.read_examples(got)
+    rows = V.read_examples(got)
+    expect_structure(rows, identify(rows, docs), docs, 9)
     if got["docs_after"] != docs:
         raise Fail("make_nsp_examples must not modify the documents (truncate copies, never the caller's lists)",
                    f"documents before the call: {show(docs)}\n  after the call: {show(got['docs_after'])}")
@@ -327,6 +332,7 @@ def randomness_source(run):
     docs = corpus(6, [6, 6, 6, 6])
     read = V.read_examples
     a = read(run(V.examples, docs, CLS, SEP, 16, seed=7, global_seed=1))
+    expect_structure(a, identify(a, docs), docs, 16)
     b = read(run(V.examples, docs, CLS, SEP, 16, seed=7, global_seed=2))
     expect_same_examples(b, a, "take every random draw from `generator`, so the same seed gives the same "
                          "examples", "two calls with generator seed 7")

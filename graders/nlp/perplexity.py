@@ -138,6 +138,8 @@ def padding_invariance(run):
     lengths = mask.sum(1).tolist()
     got = run(V.ppl_many, SEQ, [(lg, ids, mask)] + [(lg[b:b + 1, :n], ids[b:b + 1, :n], None) for b, n in enumerate(lengths)])
     batch = out_of(got[0], (B,), "sequence_perplexities returns one value per sequence", "padded batch")
+    expect_close(batch, oracle_seq(lg, ids, mask), "perplexity = exp(mean NLL of the counted next-token targets)",
+                 what="perplexities of the padded batch")
     for b, n in enumerate(lengths):
         alone = out_of(got[1 + b], (1,), "sequence_perplexities returns one value per sequence", f"sequence {b} alone")
         expect_close(batch[b], alone[0], "padding changes nothing: what a sequence scores is decided by its own "
@@ -207,6 +209,9 @@ def no_mutation_dtype(run):
                    f"{name} changed during the call")
         out = got["out"]
         expect_tensor(out, f"{fn} returns a tensor")
+        want = (oracle_seq if fn == SEQ else oracle_corpus)(lg, ids, mask)
+        expect_close(out, want, "perplexity = exp(mean NLL of the counted next-token targets)", rtol=1e-10,
+                     atol=1e-12, what=f"{fn} in float64")
         expect(out.dtype == torch.float64, "float64 logits give a float64 result (do not downcast)",
                f"{fn}: your code returned dtype {out.dtype}")
 

@@ -205,6 +205,10 @@ def reproducible(run):
     rule = "take every random draw from `generator` (e.g. torch.rand((), generator=generator))"
     a = read_examples(run(examples, docs, CLS, SEP, 32, seed=5, global_seed=1))
     b = read_examples(run(examples, docs, CLS, SEP, 32, seed=5, global_seed=2))
+    firsts = [[CLS] + doc[i] + [SEP] for doc in docs for i in range(len(doc) - 1)]
+    expect_same([ids[:len(f)] for (ids, _, _), f in zip(a, firsts)], firsts,
+                "one example per consecutive pair (document by document), each starting [CLS] A [SEP]",
+                what="the start of every example's input_ids")
     if a != b:
         k = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
         raise Fail(rule, f"two calls with generator seed 5 differ at example {k}:\n"
