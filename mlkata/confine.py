@@ -242,8 +242,43 @@ class Applied:
     listener: int | None = None        # the seccomp notification fd, to hand to the parent
 
 
+def prepare() -> None:
+    """Load now what :func:`confine` needs (for the fork server, so that no child pays for it):
+    landlockpy and libc through it, libseccomp (``find_library`` runs ldconfig: ~15 ms each), the
+    folders the child may read and whether a stranger can read them."""
+    try:
+        import landlockpy
+        landlockpy.abi_version()
+    except Exception:  # noqa: BLE001 - reported by confine() in the child, with its reason
+        pass
+    lib = _libseccomp()
+    if lib is not None:
+        for name in (*ALLOWED, *CONDITIONAL, *ENOSYS_CALLS):
+            _syscall_number(lib, name)
+    _blocked_roots()
+
+
+_ROOTS: list[str] | None = None
+_BLOCKED: list[str] | None = None
+
+
+def _blocked_roots() -> list[str]:
+    """The read roots a stranger (uid 65534) could not read (see :func:`_drop_to_nobody`)."""
+    global _BLOCKED
+    if _BLOCKED is None:
+        _BLOCKED = [r for r in read_roots() if not _world_readable(r)]
+    return _BLOCKED
+
+
 def read_roots() -> list[str]:
     """Folders the child may read: the interpreter, the venv, the toolkit, shared libraries."""
+    global _ROOTS
+    if _ROOTS is None:
+        _ROOTS = _find_read_roots()
+    return _ROOTS
+
+
+def _find_read_roots() -> list[str]:
     import mlkata
     roots = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
              os.path.dirname(os.path.abspath(mlkata.__file__)),
@@ -351,7 +386,7 @@ def _drop_to_nobody(workdir: str, applied: Applied) -> None:
         os.chown(folder, NOBODY, NOBODY)
         for name in files:
             os.chown(os.path.join(folder, name), NOBODY, NOBODY)
-    blocked = [r for r in read_roots() if not _world_readable(r)]
+    blocked = _blocked_roots()
     if blocked:
         _prctl(_PR_SET_KEEPCAPS, 1)
     os.setgroups([])
@@ -476,9 +511,19 @@ def _load_seccomp(applied: Applied, notify: bool) -> None:
         applied.missing["seccomp notification"] = "refused calls are not reported to the grader"
 
 
+_NUMBERS: dict[str, int] = {}
+
+
+def _syscall_number(lib, name: str) -> int:
+    """The native number of a system call, -1 if this architecture lacks it (fork on arm64)."""
+    if name not in _NUMBERS:
+        _NUMBERS[name] = lib.seccomp_syscall_resolve_name(name.encode())
+    return _NUMBERS[name]
+
+
 def _add_rule(lib, ctx, action: int, name: str, conditions: list) -> None:
-    nr = lib.seccomp_syscall_resolve_name(name.encode())
-    if nr == -1:          # __NR_SCMP_ERROR: no such call on this architecture (e.g. fork on arm64)
+    nr = _syscall_number(lib, name)
+    if nr == -1:          # __NR_SCMP_ERROR
         return
     array = (_ArgCmp * max(1, len(conditions)))()
     for slot, (index, op, value) in zip(array, conditions):

@@ -14,10 +14,12 @@ import os
 import sys
 import traceback
 import types
+from pathlib import Path
 from contextlib import ExitStack, contextmanager
 from typing import Any, Iterable, Protocol
 
 from . import wire
+from . import policy
 from .policy import dotted_name, import_aliases
 from .probe_source import PROBES_ONLY
 from .checks import Check, CheckResult, Fail, Probe, StudentError, zero_all
@@ -102,6 +104,20 @@ def _where(exc: BaseException, student_path: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 # Forbidden library calls: a static scan of the source and a runtime tripwire
 # --------------------------------------------------------------------------------------------
+
+def source_refusal(path: str, forbidden: Iterable[str]) -> str:
+    """Why the judge refuses to run this file at all, read in the judge's own process: a forbidden
+    library call it names, or a construct of the source policy (:mod:`mlkata.policy`); "" if none."""
+    try:
+        source = Path(path).read_text(errors="replace")
+    except OSError:
+        return ""          # a missing file is reported by the import
+    found = forbidden_in_source(source, forbidden) if forbidden else []
+    if found:
+        return forbidden_message(found)
+    refused = policy.violations(source)
+    return policy.message(refused) if refused else ""
+
 
 def forbidden_in_source(source: str, forbidden: Iterable[str]) -> list[str]:
     """Forbidden dotted names the source reaches by name: an attribute chain through an imported

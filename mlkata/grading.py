@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, confine, engine, policy, sandbox
+from . import catalog, confine, engine, sandbox
 from .checks import Check, CheckResult, checks_of, zero_all
 
 
@@ -88,7 +88,7 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
     """
     pairs = checks_for(ex, hidden)
     student_file = str(ex.submission_file(submission_dir))
-    refused = source_refusal(student_file, ex.forbidden) if source_policy else ""
+    refused = engine.source_refusal(student_file, ex.forbidden) if source_policy else ""
     if refused:
         return ExerciseResult(ex.id, ex.title, zero_all([
             CheckResult(c.name, c.title, c.points, 0.0, "failed", "", hidden=h) for c, h in pairs], refused))
@@ -118,24 +118,6 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
     if refused:
         zero_all(results, engine.sandbox_message(refused))
     return ExerciseResult(ex.id, ex.title, results, notes)
-
-
-def source_refusal(path: str, forbidden) -> str:
-    """Why the judge refuses to run this file at all (read in the judge's own process): a
-    forbidden library call it names, or a construct of the source policy; "" if none."""
-    if not os.path.exists(path):
-        return ""
-    try:
-        source = Path(path).read_text(errors="replace")
-    except OSError:
-        return ""
-    found = engine.forbidden_in_source(source, forbidden) if forbidden else []
-    if found:
-        return engine.forbidden_message(found)
-    refused = policy.violations(source)
-    return policy.message(refused) if refused else ""
-
-
 
 
 def grade(submission_dir: str | os.PathLike, exercise_ids: list[str] | None = None, *, jobs: int | None = None,

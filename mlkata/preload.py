@@ -1,8 +1,9 @@
 """Imported by the fork server (see :mod:`mlkata.server`): load the catalog, and -- for the
 exercises ``server.start`` named, else all -- every visible check module and the probes of every
-hidden grader (never its checks: :mod:`mlkata.probe_source`) once, and index where each
-exercise's forbidden functions live (the tripwire's scan of every torch module), so that no child
-forked from the server does any of it again.
+hidden grader (never its checks: :mod:`mlkata.probe_source`) once, index where each exercise's
+forbidden functions live (the tripwire's scan of every torch module), and load what the kernel
+confinement needs (:func:`mlkata.confine.prepare`), so that no child forked from the server does
+any of it again.
 
 Failures are left for later on purpose: a broken grader or catalog is reported by the grading
 process, which loads the same files itself, with the exercise it belongs to.  (An exception here
@@ -12,7 +13,8 @@ import os
 
 
 def _load_everything() -> None:
-    from . import catalog, engine, grading, probe_source, sandbox, server
+    from . import catalog, confine, engine, grading, probe_source, sandbox, server
+    confine.prepare()              # the sandbox's own libraries and paths: ~60 ms a child otherwise
     wanted = os.environ.get(server.PRELOAD_ENV)         # set by server.start(exercise_ids)
     try:
         exercises = catalog.select(wanted.split(",") if wanted else None)

@@ -47,10 +47,8 @@ def visible_test(namespace: dict, exercise_id: str, *, hidden_checks: int, hidde
 
     def session() -> engine.LocalSession:
         if "session" not in state:
-            found = []
-            if student.exists() and forbidden:
-                found = engine.forbidden_in_source(student.read_text(errors="replace"), forbidden)
-            state["forbidden"] = found
+            # a forbidden call or a construct the graded run refuses: say so now, not at grading
+            state["refused"] = engine.source_refusal(str(student), forbidden)
             probes = types.SimpleNamespace(**namespace)
             probes.__name__ = namespace["__name__"]
             state["session"] = engine.LocalSession(str(student), "mlkata_learner__" + exercise_id.replace("/", "__"),
@@ -62,8 +60,8 @@ def visible_test(namespace: dict, exercise_id: str, *, hidden_checks: int, hidde
         sess = session()
         tally = TALLY[exercise_id]
         tally.ran += 1
-        if state["forbidden"]:
-            _fail(tally, engine.forbidden_message(state["forbidden"]))
+        if state["refused"]:
+            _fail(tally, state["refused"])
         (result,) = engine.judge([(chk, False)], sess, hint_command=f"mlkata hint {exercise_id}")
         if result.passed:
             tally.passed += 1

@@ -371,6 +371,7 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
 def _confine(conn, job: Job, workdir: str) -> None:
     """Apply the kernel's layers (:mod:`mlkata.confine`), then report them -- and hand over the
     seccomp listener -- before any of the learner's code runs."""
+    started = time.perf_counter()
     if not job.confine:
         report = {"layers": [], "missing": {"all": "confinement switched off"}, "notes": []}
     else:
@@ -382,6 +383,7 @@ def _confine(conn, job: Job, workdir: str) -> None:
             report = {"layers": [], "missing": {"confinement": f"{type(e).__name__}: {e}"}, "notes": []}
     listener = applied.listener if job.confine and applied is not None else None
     report["listener"] = listener is not None
+    report["seconds"] = time.perf_counter() - started
     conn.send_bytes(wire.encode({"confined": report}))
     if listener is not None:
         reduction.send_handle(conn, listener, os.getppid())
