@@ -26,7 +26,6 @@ class ToyModel:
 
 @probe
 def sample_probe(sub, x_T, abar, n, eta, seed, prediction_type):
-    torch.manual_seed(11)
     before = torch.get_rng_state()
     model = ToyModel()
     g = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -41,8 +40,6 @@ def unknown_prediction(sub, x, abar):
         sub.ddim_step(x, 5, 3, x, abar, 0.0, None, "sample_velocity")
     except ValueError:
         return "ValueError"
-    except Exception as e:  # noqa: BLE001 - reported to the check
-        return type(e).__name__
     return "nothing raised"
 
 

@@ -27,7 +27,6 @@ class ToyEps:
 def loss_probe(sub, x0, abar, seed, w):
     """training_loss with a ToyEps(w) whose weight requires grad; the loss, d loss / d w, the t the
     model saw, and whether the global RNG was touched."""
-    torch.manual_seed(4321)
     before = torch.get_rng_state()
     w = w.clone().requires_grad_(True)
     model = ToyEps(w)
@@ -43,14 +42,11 @@ def unknown_kind(sub):
         sub.beta_schedule(10, "quadratic")
     except ValueError:
         return "ValueError"
-    except Exception as e:  # noqa: BLE001 - reported to the check
-        return type(e).__name__
     return "nothing raised"
 
 
 @probe
 def global_rng_step(sub, eps_pred, t, x_t, betas, seed):
-    torch.manual_seed(99)
     before = torch.get_rng_state()
     sub.ddpm_step(eps_pred, t, x_t, betas, torch.Generator().manual_seed(seed))
     return torch.equal(before, torch.get_rng_state())
