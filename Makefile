@@ -10,23 +10,31 @@ TORCH := torch==2.13.0
 
 .PHONY: demo test setup setup-test clean
 
+# Installing takes minutes on a fresh machine: each step says what it does, and pip shows its own
+# progress (no -q on the long steps).
 $(BIN)/python:
+	@echo "==> mlkata setup: creating $(VENV)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e .
+	@echo "==> mlkata setup: installing $(TORCH) (CPU build; the largest step)"
+	$(BIN)/pip install --progress-bar on $(TORCH)
+	@echo "==> mlkata setup: installing mlkata and its dependencies"
+	$(BIN)/pip install --progress-bar on -e .
+	@echo "==> mlkata setup: done"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[test]'
+	@echo "==> mlkata setup: installing the test extra (the libraries the twins compare with, nbgrader, JupyterLab)"
+	$(BIN)/pip install --progress-bar on -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
 demo: setup
+	@echo "==> the exercises, then every reference graded (full marks expected)"
 	$(BIN)/mlkata list
 	$(BIN)/mlkata grade --submission solutions --quiet
 

@@ -2,6 +2,7 @@
 interrupted class run says how to resume, results are readable by the course's staff, a release
 says that it scanned for leaks, a stub opened with jupytext names its kernel."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,26 @@ def test_a_stub_opened_with_jupytext_names_its_kernel():
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert nb.cells[0].source.startswith(f"# mlkata exercise {ex.id}")
     compile(text, str(ex.stub), "exec")
+
+
+def test_make_demo_says_what_it_installs_and_lets_pip_show_progress():
+    if not shutil.which("make"):
+        pytest.skip("needs GNU make")
+    out = subprocess.run(["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    lines = out.stdout.splitlines()
+    installs = [i for i, line in enumerate(lines) if "pip install" in line and "--upgrade pip" not in line]
+    assert len(installs) == 2, out.stdout                       # torch first, then mlkata
+    for i in installs:
+        assert lines[i - 1].startswith("echo") and " -q" not in lines[i], out.stdout
+
+
+def test_the_readme_loops_name_real_commands_and_the_new_ones():
+    import re
+    text = (ROOT / "README.md").read_text()
+    loops = text[text.index("## The learner's loop"):text.index("## What is defended")]
+    named = set(re.findall(r"(?:^|`)mlkata ([a-z][a-z-]+)", loops, re.M))      # commands, not prose
+    commands = set(cli.parser()._subparsers._group_actions[0].choices)
+    assert named <= commands, named - commands
+    assert {"check", "watch", "hint", "list", "progress", "interview", "grade", "grade-batch", "release",
+            "course", "student-wheel", "autograde", "publish-solutions"} <= named
+    assert "mlkata course dry-run" in loops and "'.[compare]'" in loops
