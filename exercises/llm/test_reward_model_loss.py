@@ -38,6 +38,10 @@ def equal_rewards_half(run):
     got = run("preference_probability", r, r.clone())
     expect_close(got, torch.full((3,), 0.5), "P(a > b) = sigmoid(r_a - r_b), which is 0.5 when r_a == r_b",
                  what="preference probability")
+    r_b = torch.tensor([-2.0, 3.0, -6.0])
+    got = run("preference_probability", r, r_b)
+    expect_close(got, torch.sigmoid(r - r_b), "P(a > b) = sigmoid(r_a - r_b)",
+                 what="preference probability of [0, 3, -7.5] over [-2, 3, -6]")
 
 
 @check("preference_probability is sigmoid(reward_a - reward_b), elementwise")

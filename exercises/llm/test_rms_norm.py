@@ -70,9 +70,11 @@ def per_row(run):
 
 @check("RMSNorm does not centre: a constant vector stays constant (LayerNorm would give zeros)")
 def no_centring(run):
-    got = run(norm, torch.full((1, 5), 2.0), torch.ones(5))
-    expect_close(got["y"], torch.ones(1, 5), "divide by the root mean square only -- do not subtract the mean",
-                 rtol=1e-5, what="output for x = [2, 2, 2, 2, 2]")
+    x = torch.tensor([[2.0, 2.0, 2.0, 2.0, 2.0], [1.0, 3.0, 1.0, 3.0, 1.0]])
+    got = run(norm, x, torch.ones(5))
+    rms = torch.tensor([[2.0], [math.sqrt(21 / 5)]])                  # sqrt(mean(x^2)) per row
+    expect_close(got["y"], x / rms, "divide by the root mean square only -- do not subtract the mean",
+                 rtol=1e-5, what="output for rows [2, 2, 2, 2, 2] and [1, 3, 1, 3, 1]")
 
 
 @check("the RMSNorm module: weight = ones(hidden_size) as a parameter, eps = 1e-6, forward = rms_norm")

@@ -81,11 +81,18 @@ def gate_small(run):
 
 @check("SwiGLUMLP has exactly gate_proj, up_proj, down_proj weights of LLaMA's shapes, no biases")
 def mlp_parameters(run):
-    got = run(mlp, 6, 16)
+    g = torch.Generator().manual_seed(0)
+    weights = {"gate_proj.weight": torch.randn(16, 6, generator=g), "up_proj.weight": torch.randn(16, 6, generator=g),
+               "down_proj.weight": torch.randn(6, 16, generator=g)}
+    x = torch.randn(3, 6, generator=g)
+    got = run(mlp, 6, 16, x, weights)
     want = {"down_proj.weight": [6, 16], "gate_proj.weight": [16, 6], "up_proj.weight": [16, 6]}
     expect(got["params"] == want, "three bias-free nn.Linear layers: gate_proj and up_proj map hidden -> "
            "intermediate (weight [intermediate, hidden]), down_proj maps intermediate -> hidden",
            f"parameters (name: shape) for hidden 6, intermediate 16: expected {want}, your module has {got['params']}")
+    gate_up = torch.nn.functional.silu(x @ weights["gate_proj.weight"].T) * (x @ weights["up_proj.weight"].T)
+    expect_close(loaded(got)["y"], gate_up @ weights["down_proj.weight"].T,
+                 "forward(x) = down_proj(silu(gate_proj(x)) * up_proj(x))", what="output with loaded weights")
 
 
 @check("SwiGLUMLP(x) = down_proj(silu(gate_proj(x)) * up_proj(x))")

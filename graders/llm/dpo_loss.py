@@ -89,6 +89,8 @@ def agrees_with_trl(run):
 def per_pair(run):
     inputs = random_logps(10, 5)
     batch = V.unpack(run(V.dpo, *inputs), 5)
+    expect_close(list(batch), list(trl_sigmoid_dpo(*inputs)), "losses = -log sigmoid(beta * (chosen log-ratio - "
+                 "rejected log-ratio)); rewards = beta * log-ratio", what="(losses, chosen_rewards, rejected_rewards)")
     alone = torch.cat([V.unpack(run(V.dpo, *[t[i:i + 1] for t in inputs]), 1)[0] for i in range(5)])
     expect_close(batch[0], alone, "losses[i] belongs to pair i alone: do not average, sum or mix the pairs "
                  "(TRL takes the mean afterwards)", what="losses of a batch of 5, against your losses of each pair "
@@ -131,6 +133,8 @@ def beta_scaling(run):
     inputs = random_logps(40, 6, torch.float64)
     for beta in (0.01, 0.1, 0.5, 2.0):
         got = V.unpack(run(V.dpo, *inputs, beta), 6)
+        expect_close(list(got), list(trl_sigmoid_dpo(*inputs, beta=beta)), "losses = -log sigmoid(beta * z), "
+                     "rewards = beta * log-ratio", rtol=1e-9, atol=1e-12, what=f"(losses, rewards) at beta = {beta}")
         scaled = V.unpack(run(V.dpo, *[beta * t for t in inputs], 1.0), 6)
         what = f"at beta = {beta}, against your beta = 1 result on log-probs multiplied by beta"
         expect_close(got[0], scaled[0], "losses = -log sigmoid(beta * z): beta multiplies the argument of the sigmoid, "
@@ -145,7 +149,8 @@ def beta_scaling(run):
 def rewards_detached(run):
     inputs = random_logps(50, 3)
     got = run(V.dpo, *inputs, 0.1, grad=True)
-    V.unpack(got, 3)
+    expect_close(list(V.unpack(got, 3)), list(trl_sigmoid_dpo(*inputs)), "losses = -log sigmoid(beta * z), "
+                 "rewards = beta * log-ratio", what="(losses, chosen_rewards, rejected_rewards)")
     flags = got["rewards_require_grad"]
     expect(flags == [False, False],
            "the rewards are for logging: return them detached from the autograd graph (TRL: beta * logratio.detach())",

@@ -98,10 +98,12 @@ def init_is_base(run):
        points=2)
 def init_A_distribution(run):
     fin, fout, r = 256, 4, 16
-    weight = torch.zeros(fout, fin)
+    weight = torch.randn(fout, fin, generator=torch.Generator().manual_seed(99))
+    x = torch.randn(2, fin, generator=torch.Generator().manual_seed(98))
     samples = []
     for seed in range(3):
-        state = records(run(V.lora, weight, None, r, 16.0, ["state"], seed=100 + seed))[0]
+        state, out = records(run(V.lora, weight, None, r, 16.0, ["state", "forward"], x=x, seed=100 + seed))
+        expect_close(out, x @ weight.T, "at initialisation (B = 0) the layer computes x W^T", what="output at init")
         A = expect_tensor(state["A"], f"lora_A is a tensor of shape [r, in] = [{r}, {fin}]", shape=(r, fin))
         samples.append(A.double().reshape(-1))
     a = torch.cat(samples)
@@ -123,7 +125,10 @@ def init_A_distribution(run):
 @check("lora_A is [r, in] and lora_B is [out, r], both in the base layer's dtype (float64 here)")
 def shapes_and_dtype(run):
     weight = torch.randn(5, 7, generator=torch.Generator().manual_seed(30), dtype=torch.float64)
-    state = records(run(V.lora, weight, torch.zeros(5, dtype=torch.float64), 3, 6.0, ["state"]))[0]
+    x = torch.randn(4, 7, generator=torch.Generator().manual_seed(31), dtype=torch.float64)
+    state, out = records(run(V.lora, weight, torch.zeros(5, dtype=torch.float64), 3, 6.0, ["state", "forward"], x=x))
+    expect_close(out, x @ weight.T, "at initialisation (B = 0) the layer computes x W^T + b, in float64",
+                 check_dtype=True, rtol=1e-10, atol=1e-12, what="output at init")
     expect_tensor(state["A"], "lora_A has shape [r, in] = [3, 7] and the base weight's dtype",
                   shape=(3, 7), dtype=torch.float64)
     expect_tensor(state["B"], "lora_B has shape [out, r] = [5, 3] and the base weight's dtype",
@@ -135,6 +140,8 @@ def base_frozen(run):
     weight, b, A, B, x = layer_inputs(31, 6, 4, 2, (3,))
     g = torch.randn(3, 4, generator=torch.Generator().manual_seed(31))
     state, grads = records(run(V.lora, weight, b, 2, 4.0, ["state", "backward"], x=x, A=A, B=B, grad_out=g))
+    expect_close(grads["out"], V.formula(weight, b, A, B, 2.0, x), "output = x W^T + b + (alpha / r) * x A^T B^T",
+                 what="output")
     expect(state["trainable"] == ["lora_A", "lora_B"],
            "freeze the base layer: the only parameters with requires_grad=True are lora_A and lora_B",
            f"parameters that require grad: expected ['lora_A', 'lora_B'], your layer has {state['trainable']}")

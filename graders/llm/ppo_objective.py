@@ -194,6 +194,7 @@ def clip_loss_defaults(run):
     # check judges the defaults only (the values themselves are judged by the other checks)
     logprobs, old, adv = ppo_inputs(11, (3, 5))
     all_true = run(V.clip_loss, logprobs, old, adv, 0.2, torch.ones(3, 5, dtype=torch.bool))["loss"]
+    expect_clip_loss(all_true, logprobs, old, adv, 0.2, None, "loss with clip_eps=0.2 and an all-True mask")
     got = run(V.clip_loss, logprobs, old, adv, 0.2, None)
     expect_close(got["loss"], all_true, "mask=None means every position counts, as an all-True mask does",
                  what="loss with mask=None vs with an all-True mask")
@@ -219,6 +220,7 @@ def clip_loss_padding_garbage(run):
         mask = prefix_mask(random_lengths(g, 4, 6), 6)
         signs = torch.randint(0, 2, (4, 6), generator=g) * 2 - 1
         clean = run(V.clip_loss, logprobs, old, adv, 0.2, mask)["loss"]
+        expect_clip_loss(clean, logprobs, old, adv, 0.2, mask, f"loss with ordinary padding (seed {seed})")
         got = run(V.clip_loss, fill_padding(logprobs, mask, 20.0 * signs), fill_padding(old, mask, -20.0 * signs),
                   fill_padding(adv, mask, 1e6 * signs), 0.2, mask)
         expect_close(got["loss"], clean, padding_rule("ppo_clip_loss"),
@@ -312,6 +314,8 @@ def kl_padding(run):
     g = torch.Generator().manual_seed(32)
     garbage = 1e6 * (torch.randint(0, 2, logprobs.shape, generator=g) * 2 - 1)
     clean = run(V.kl_rewards, rewards, logprobs, ref, 0.1, mask)["out"]
+    expect_close(clean, oracle_kl_rewards(rewards, logprobs, ref, 0.1, mask), KL_RULE,
+                 what="rewards with ordinary padding")
     got = run(V.kl_rewards, rewards, fill_padding(logprobs, mask, garbage), fill_padding(ref, mask, -garbage), 0.1, mask)
     out = expect_tensor(got["out"], "kl_penalized_rewards returns a (B, T) tensor", shape=logprobs.shape)
     expect_close(torch.where(mask, 0.0, out.double()), torch.zeros(out.shape, dtype=torch.float64),
@@ -384,6 +388,8 @@ def gae_padding_garbage(run):
     g = torch.Generator().manual_seed(48)
     garbage = 1e6 * (torch.randint(0, 2, values.shape, generator=g) * 2 - 1)
     clean_adv, clean_ret = gae_pair(run(V.gae, rewards, values, 0.95, 0.9, mask), GAE_RULE)
+    expect_close([clean_adv, clean_ret], list(oracle_gae(rewards, values, 0.95, 0.9, mask)), GAE_RULE,
+                 what="(advantages, returns) with ordinary padding")
     got = run(V.gae, fill_padding(rewards, mask, garbage), fill_padding(values, mask, -garbage), 0.95, 0.9, mask)
     adv, ret = gae_pair(got, GAE_RULE)
     rule = ("the value after a sequence's last valid position is 0 (the episode ended), not the padded value next "
@@ -430,18 +436,23 @@ def nonfinite_padding(run):
     logprobs, old, adv = ppo_inputs(50, (3, 5))
     mask = prefix_mask([2, 5, 3], 5)
     clean = run(V.clip_loss, logprobs, old, adv, 0.2, mask)["loss"]
+    expect_clip_loss(clean, logprobs, old, adv, 0.2, mask, "loss with ordinary padding")
     got = run(V.clip_loss, fill_padding(logprobs, mask, math.nan), fill_padding(old, mask, -math.inf),
               fill_padding(adv, mask, math.inf), 0.2, mask)
     expect_close(got["loss"], clean, padding_rule("ppo_clip_loss") + why,
                  what="loss with NaN/inf padding vs with ordinary padding")
     rewards, logprobs, ref, mask = kl_inputs(51)
     clean = run(V.kl_rewards, rewards, logprobs, ref, 0.1, mask)["out"]
+    expect_close(clean, oracle_kl_rewards(rewards, logprobs, ref, 0.1, mask), KL_RULE,
+                 what="rewards with ordinary padding")
     got = run(V.kl_rewards, rewards, fill_padding(logprobs, mask, math.nan), fill_padding(ref, mask, -math.inf),
               0.1, mask)
     expect_close(got["out"], clean, padding_rule("kl_penalized_rewards") + why,
                  what="rewards with NaN/inf padding vs with ordinary padding")
     rewards, values, mask = gae_inputs(52)
     clean_adv, clean_ret = gae_pair(run(V.gae, rewards, values, 0.9, 0.95, mask), GAE_RULE)
+    expect_close([clean_adv, clean_ret], list(oracle_gae(rewards, values, 0.9, 0.95, mask)), GAE_RULE,
+                 what="(advantages, returns) with ordinary padding")
     got = run(V.gae, fill_padding(rewards, mask, math.nan), fill_padding(values, mask, math.inf), 0.9, 0.95, mask)
     adv, ret = gae_pair(got, GAE_RULE)
     expect_close(adv, clean_adv, padding_rule("gae_advantages") + why,
@@ -451,15 +462,18 @@ def nonfinite_padding(run):
 
 
 def expect_float64(got, want, fn, what):
-    """``got`` is float64 and, where it is right at all (the other checks judge the values),
-    as accurate as float64 allows."""
+    """``got`` is float64 and as accurate as float64 allows."""
     t = expect_tensor(got, f"{fn} returns a tensor")
     expect(t.dtype == torch.float64, f"{fn} keeps the inputs' dtype: float64 in, float64 out (create new tensors "
            "with zeros_like / torch.where, not torch.zeros(B, T), which is float32)",
            f"{what}: expected dtype torch.float64, your code produced {t.dtype}")
-    if t.shape == want.shape and torch.allclose(t, want, rtol=1e-3, atol=1e-4):
-        expect_close(t, want, f"{fn} computes in float64 when given float64 (no detour through float32)",
-                     rtol=1e-10, atol=1e-12, what=what)
+    expect_close(t, want, f"{fn} computes the right values in float64 when given float64 (no detour through float32)",
+                 rtol=1e-10, atol=1e-12, what=what)
+
+
+def expect_clip_loss(got, logprobs, old, adv, clip_eps, mask, what):
+    """The loss itself is right: a check about one rule (defaults, padding) also needs the value."""
+    expect_close(got, oracle_clip_loss(logprobs, old, adv, clip_eps, mask)[0], LOSS_RULE, what=what)
 
 
 @check("all three functions keep float64 (and compute in it)")
@@ -491,15 +505,19 @@ def inputs_untouched(run):
     logprobs, old, adv = ppo_inputs(70, (3, 5))
     mask = prefix_mask([2, 5, 4], 5)
     got = run(V.clip_loss, logprobs, old, adv, 0.2, mask)
+    expect_clip_loss(got["loss"], logprobs, old, adv, 0.2, mask, "loss")
     same(got["inputs_after"], [logprobs, old, adv, mask], ["logprobs", "old_logprobs", "advantages", "mask"],
          "ppo_clip_loss")
     rewards, logprobs, ref, mask = kl_inputs(71)
     logprobs = fill_padding(logprobs, mask, 5.0)
     got = run(V.kl_rewards, rewards, logprobs, ref, 0.1, mask)
+    expect_close(got["out"], oracle_kl_rewards(rewards, logprobs, ref, 0.1, mask), KL_RULE, what="rewards")
     same(got["inputs_after"], [rewards, logprobs, ref, mask], ["rewards", "logprobs", "ref_logprobs", "mask"],
          "kl_penalized_rewards")
     rewards, values, mask = gae_inputs(72)
     values = fill_padding(values, mask, 5.0)
     rewards = fill_padding(rewards, mask, 5.0)
     got = run(V.gae, rewards, values, 0.9, 0.9, mask)
+    expect_close(list(gae_pair(got, GAE_RULE)), list(oracle_gae(rewards, values, 0.9, 0.9, mask)), GAE_RULE,
+                 what="(advantages, returns)")
     same(got["inputs_after"], [rewards, values, mask], ["rewards", "values", "mask"], "gae_advantages")

@@ -167,6 +167,8 @@ def chosen_should_win(run):
 def mean_not_sum(run):
     chosen, rejected = random_rewards(20, 6)
     once = scalar_loss(run(V.bt_loss, chosen, rejected), "6 pairs")
+    expect_close(once, torch_bt_loss(chosen, rejected), "loss = mean over pairs of -log sigmoid(chosen - rejected)",
+                 what="loss of 6 random pairs")
     twice = scalar_loss(run(V.bt_loss, chosen.repeat(2), rejected.repeat(2)), "the same 6 pairs twice")
     expect_close(twice, float(once), "average the per-pair losses over the batch (TRL uses .mean()): the same 6 pairs "
                  "twice have the same mean loss as once", what="loss of the 6 pairs repeated twice, against your loss "

@@ -172,5 +172,6 @@ def the_module(run):
 def x_untouched(run):
     x, weight = inputs(50, (4, 7))
     got = run(V.norm, x, weight, 1e-6)
+    expect_close(got["y"], torch_rms(x, weight, 1e-6), RULE, what="output")
     expect(got["x_unchanged"], "rms_norm must not modify its input in place (no x.mul_ / x /= ...): return a new tensor",
            "x was changed by the call")

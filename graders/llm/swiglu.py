@@ -119,7 +119,9 @@ def gate_dtypes(run):
 @check("swiglu does not modify its inputs in place")
 def gate_untouched(run):
     g, u = gate_inputs(8, (4, 4))
-    expect(run(V.gate, g, u)["unchanged"], "swiglu must not modify x_gate or x_up in place (no mul_ / sigmoid_): "
+    got = run(V.gate, g, u)
+    expect_close(got["y"], oracle_gate(g, u), GATE_RULE, what="swiglu(x_gate, x_up)")
+    expect(got["unchanged"], "swiglu must not modify x_gate or x_up in place (no mul_ / sigmoid_): "
            "return a new tensor", "an input was changed by the call")
 
 
@@ -131,7 +133,8 @@ def gate_untouched(run):
        "all trainable, no biases, nothing else in the state_dict", points=2)
 def mlp_parameters(run):
     for hidden, inter in ((8, 22), (5, 3)):
-        got = run(V.mlp, hidden, inter)
+        w, x = mlp_inputs(140 + hidden, hidden, inter, (2,))
+        got = run(V.mlp, hidden, inter, x, w)
         want = {"down_proj.weight": [hidden, inter], "gate_proj.weight": [inter, hidden],
                 "up_proj.weight": [inter, hidden]}
         expect(got["params"] == want, "exactly LLaMA's three bias-free projections (nn.Linear(..., bias=False)), "
@@ -142,6 +145,7 @@ def mlp_parameters(run):
                f"parameters that require grad: {got['trainable']}")
         expect(got["state_dict"] == sorted(want), "the state_dict holds the three weights and nothing else "
                "(so that LlamaMLP's state_dict loads strictly)", f"your state_dict keys: {got['state_dict']}")
+        expect_close(loaded(got)["y"], oracle_mlp(x, w), MLP_RULE, what=f"output (hidden {hidden}, intermediate {inter})")
 
 
 def diagnose_mlp(got, x, w):

@@ -222,6 +222,7 @@ def clip_frac_form(run):
     values, old, returns = value_inputs(21, (4, 5), spread=0.5)
     got = run(V.cvloss, values, old, returns, 0.2, None, grad=True)
     loss, frac = loss_and_frac(got)
+    expect_clipped((loss, frac), values, old, returns, 0.2, None, "(4 x 5 random positions)")
     expect_tensor(loss, "the loss is a 0-dim tensor", shape=())
     frac = expect_tensor(frac, "clip_frac is a 0-dim float tensor (a fraction, like TRL's vf_clipfrac)", shape=())
     expect(frac.is_floating_point(), "clip_frac is a float tensor (convert the boolean comparison before averaging)",
@@ -252,6 +253,7 @@ def clipped_defaults(run):
     # check judges the defaults only (the values themselves are judged by the other checks)
     values, old, returns = value_inputs(40, (3, 5), spread=0.4)
     explicit = loss_and_frac(run(V.cvloss, values, old, returns, 0.2, torch.ones(3, 5, dtype=torch.bool)))
+    expect_clipped(explicit, values, old, returns, 0.2, None, "with clip_eps=0.2 and an all-True mask")
     got = loss_and_frac(run(V.cvloss, values, old, returns, 0.2, None))
     expect_close(list(got), list(explicit), "mask=None means every position counts, as an all-True mask does",
                  what="(loss, clip_frac) with mask=None vs with an all-True mask")
@@ -310,10 +312,12 @@ def padding(run):
         what = "with padding = +-1e6" if garbage == "huge" else "with NaN/inf padding"
         extra = "" if garbage == "huge" else why
         clean = run(V.vloss, values, returns, mask)["loss"]
+        expect_close(clean, oracle(values, returns, mask=mask)[0], PLAIN_RULE, what="value_loss with ordinary padding")
         got = run(V.vloss, fill_padding(values, mask, bad_v), fill_padding(returns, mask, bad_r), mask)
         expect_close(got["loss"], clean, padding_rule("value_loss") + extra,
                      what=f"value_loss {what} vs with ordinary padding")
         clean = loss_and_frac(run(V.cvloss, values, old, returns, 0.2, mask))
+        expect_clipped(clean, values, old, returns, 0.2, mask, "with ordinary padding")
         got = loss_and_frac(run(V.cvloss, fill_padding(values, mask, bad_v), fill_padding(old, mask, bad_old),
                                 fill_padding(returns, mask, bad_r), 0.2, mask))
         expect_close(got[0], clean[0], padding_rule("clipped_value_loss") + extra,
@@ -323,14 +327,19 @@ def padding(run):
 
 
 def expect_float64(got, want, fn, what):
-    """``got`` is float64 and, where it is right at all (the other checks judge the values),
-    as accurate as float64 allows."""
+    """``got`` is float64 and as accurate as float64 allows."""
     t = expect_tensor(got, f"{fn} returns a tensor")
     expect(t.dtype == torch.float64, f"{fn} keeps the inputs' dtype: float64 in, float64 out",
            f"{what}: expected dtype torch.float64, your code produced {t.dtype}")
-    if t.shape == () and abs(float(t) - want) <= 1e-3 * abs(want) + 1e-4:
-        expect_close(t, want, f"{fn} computes in float64 when given float64 (no detour through float32)",
-                     rtol=1e-10, atol=1e-12, what=what)
+    expect_close(t, want, f"{fn} computes the right values in float64 when given float64 (no detour through "
+                 "float32)", rtol=1e-10, atol=1e-12, what=what)
+
+
+def expect_clipped(got, values, old, returns, clip_eps, mask, what):
+    """(loss, clip_frac) are right: a check about one rule (defaults, padding) also needs the values."""
+    want_loss, want_frac, _ = oracle(values, returns, old, clip_eps, mask)
+    expect_close(got[0], want_loss, LOSS_RULE, what=f"loss {what}")
+    expect_close(got[1], want_frac, FRAC_RULE, what=f"clip_frac {what}")
 
 
 @check("both losses keep float64 (and compute in it)")
@@ -358,7 +367,9 @@ def inputs_untouched(run):
     mask = prefix_mask([2, 5, 4], 5)
     values, old, returns = (fill_padding(x, mask, 5.0) for x in (values, old, returns))
     got = run(V.vloss, values, returns, mask)
+    expect_close(got["loss"], oracle(values, returns, mask=mask)[0], PLAIN_RULE, what="value_loss")
     same(got["inputs_after"], [values, returns, mask], ["values", "returns", "mask"], "value_loss")
     got = run(V.cvloss, values, old, returns, 0.2, mask)
+    expect_clipped(loss_and_frac(got), values, old, returns, 0.2, mask, "of clipped_value_loss")
     same(got["inputs_after"], [values, old, returns, mask], ["values", "old_values", "returns", "mask"],
          "clipped_value_loss")

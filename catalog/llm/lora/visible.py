@@ -102,9 +102,13 @@ def small_formula(run):
     expect_close(got[0], want, "output = x W^T + b + (alpha / r) * x A^T B^T (here alpha / r = 0.5)", what="output")
 
 
-@check("only lora_A and lora_B require grad; the base weight and bias are frozen copies")
+@check("only lora_A and lora_B require grad; the base weight and bias are frozen copies the layer computes with")
 def only_lora_trainable(run):
-    state = records(run(lora, W, BIAS, 2, 4.0, ["state"]))[0]
+    A = torch.tensor([[0.5, -1.0, 0.0], [1.0, 1.0, 1.0]])       # (r 2, in 3)
+    B = torch.tensor([[0.0, 1.0], [2.0, 0.0]])                  # (out 2, r 2)
+    state, out = records(run(lora, W, BIAS, 2, 4.0, ["state", "forward"], x=X, A=A, B=B))
+    expect_close(out, formula(W, BIAS, A, B, 2.0, X), "output = x W^T + b + (alpha / r) * x A^T B^T",
+                 what="output with the base layer's weight and bias")
     expect(state["trainable"] == ["lora_A", "lora_B"],
            "freeze the base layer: the only parameters with requires_grad=True are lora_A and lora_B",
            f"parameters that require grad: expected ['lora_A', 'lora_B'], your layer has {state['trainable']}")
