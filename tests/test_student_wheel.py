@@ -104,3 +104,7 @@ def test_a_release_notebook_runs_its_visible_checks_with_only_the_student_wheel(
     where = "".join(o.get("text", "") for o in nb.cells[-1].outputs).split()
     assert where[0].startswith(str(venv)) and where[1:] == ["True", "None"], where
     assert str(ROOT) not in "".join(outputs.values())
+    # the wheel's own command gives the hints the messages point to ("stuck? mlkata hint ID")
+    hint = subprocess.run([str(venv / "bin" / "mlkata"), "hint", EXERCISE], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert hint.returncode == 0 and hint.stdout.startswith("hint 1/"), hint.stdout + hint.stderr
