@@ -150,6 +150,10 @@ def empty_batch(run):
     x = torch.randn(0, 4, 7, 6)
     w = torch.randn(6, 2, 3, 2)
     kw = dict(stride=(2, 1), padding=(1, 0), groups=2)
+    one = torch.randn(1, 4, 7, 6, generator=torch.Generator().manual_seed(148))
+    got = call(run, V.conv, "a batch of one image", label(one, w, None, kw), one, w, None, **kw)
+    expect_close(got["out"], F.conv2d(one, w, None, **kw), "the same layer on one image agrees with F.conv2d",
+                 what="output for x [1, 4, 7, 6]")
     got = call(run, V.conv, "N = 0 is a valid batch", label(x, w, None, kw), x, w, None, **kw)
     expect_close(got["out"], F.conv2d(x, w, None, **kw),
                  "N = 0 is a valid batch: give every reshape explicit sizes (a -1 next to a 0 is ambiguous)",

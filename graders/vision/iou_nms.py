@@ -110,6 +110,9 @@ def iou_edges(run):
 @check("box_iou with no boxes on one side returns an empty [N, 0] or [0, M] matrix")
 def iou_empty(run):
     b, _, _ = detections(5, 4)
+    got = call(run, V.iou, "box_iou is an [N, M] matrix", "boxes1 [4, 4], boxes2 [4, 4]", b, b.flip(0))
+    expect_close(got["iou"], brute_iou(b, b.flip(0)), "IoU = intersection area / union area, for every pair",
+                 what="box_iou of 4 boxes with the same 4 in reverse order")
     for b1, b2 in ((b, torch.zeros(0, 4)), (torch.zeros(0, 4), b), (torch.zeros(0, 4), torch.zeros(0, 4))):
         got = call(run, V.iou, "an empty side gives an empty [N, M] matrix", f"boxes1 {list(b1.shape)}, boxes2 {list(b2.shape)}", b1, b2)
         expect_close(got["iou"], torch.zeros(len(b1), len(b2)), "an empty side gives an empty matrix of shape [N, M]",
@@ -119,7 +122,9 @@ def iou_empty(run):
 @check("box_iou keeps float64 and stays accurate for huge coordinates (around 1e6)")
 def iou_precision(run):
     b1, _, _ = detections(8, 10, scale=1e3, offset=1e6, dtype=torch.float64)
-    b2, _, _ = detections(9, 6, scale=1e3, offset=1e6, dtype=torch.float64)
+    # b2 overlaps b1: six of its boxes, each moved by up to a fifth of its size (IoUs well above 0)
+    shift = torch.rand(6, 4, generator=torch.Generator().manual_seed(9), dtype=torch.float64) - 0.5
+    b2 = b1[:6] + shift * (b1[:6, 2:] - b1[:6, :2]).repeat(1, 2) * 0.4
     got = call(run, V.iou, "box_iou works for float64 boxes", "float64 boxes near 1e6", b1, b2)
     expect_close(got["iou"], brute_iou(b1, b2), "the IoU keeps the boxes' dtype (float64) and precision",
                  check_dtype=True, atol=1e-12, rtol=1e-10, what="box_iou (float64)")

@@ -150,6 +150,12 @@ def dtype_and_strides(run):
 def empty_batch(run):
     x = torch.randn(0, 3, 7, 6)
     kw = dict(kernel_size=(3, 2), stride=2, padding=1, return_indices=True)
+    one = torch.randn(1, 3, 7, 6, generator=torch.Generator().manual_seed(149))
+    out, idx = V.values_and_indices(call(run, V.pool, "a batch of one image", label(one, kw), one, **kw),
+                                    "max_pool2d returns (values, indices)")
+    want, want_idx = F.max_pool2d(one, **kw)
+    expect_close(out, want, "the same pooling on one image agrees with F.max_pool2d", what="output for x [1, 3, 7, 6]")
+    expect_equal(idx, want_idx, "indices are flat positions in each unpadded H * W input plane", what="indices")
     got = call(run, V.pool, "N = 0 is a valid batch", label(x, kw), x, **kw)
     out, idx = V.values_and_indices(got, "N = 0 is a valid batch")
     want, want_idx = F.max_pool2d(x, **kw)

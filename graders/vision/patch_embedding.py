@@ -86,6 +86,20 @@ def parameters(run):
     expect_equal(got["parameters"], want, "the learned tensors are nn.Parameters with exactly these names and shapes "
                  "(a plain tensor attribute is not learned and not moved by .to())",
                  what="dict(named_parameters()) shapes of PatchEmbedding((12, 8), 4, 2, 8)")
+    expect_embeds_with_its_parameters(run, 1)
+
+
+def expect_embeds_with_its_parameters(run, i):
+    """The module computes with what it registered: loaded with random parameters, it agrees with
+    the convolution oracle (a check of the parameters alone would pay a module that does nothing)."""
+    size, P, C, D, N = CONFIGS[i]
+    conv_w, params = random_params(50 + i, size, P, C, D)
+    x = torch.randn(N, C, *pair(size), generator=torch.Generator().manual_seed(150 + i))
+    got = call(run, V.embed, "PatchEmbedding.forward embeds every image of the batch", label(size, P, C, D, x),
+               size, P, C, D, x, params)
+    expect_close(V.loaded(got, "load proj, cls_token and pos_embed"), conv_embedding(x, conv_w, params),
+                 "out = cat([cls_token expanded to N, proj(patchify(x))], dim=1) + pos_embed",
+                 what=label(size, P, C, D, x) + " with loaded parameters")
 
 
 @check("cls_token and pos_embed start from trunc_normal_(std=0.02), as in timm's ViT")
@@ -100,6 +114,7 @@ def initialisation(run):
     # bounds sit more than 12 standard errors away: a correct initialisation never fails them
     expect(0.0185 <= std <= 0.0215 and abs(mean) < 0.002, "initialise pos_embed with nn.init.trunc_normal_(std=0.02)",
            f"pos_embed at initialisation has mean {mean:.4f} and std {std:.4f}; expected mean 0 and std 0.02")
+    expect_embeds_with_its_parameters(run, 0)
 
 
 @check("the embedding equals a Conv2d(kernel_size = stride = P) + flatten + [CLS] + positions with the same weights",
