@@ -1,0 +1,71 @@
+# BUG: breaks ties between equally close references towards the longer one.
+from collections import Counter
+from typing import List, Tuple
+import math
+
+Tokens = List[str]
+
+
+def ngram_counts(tokens: Tokens, n: int) -> Counter:
+    """The n-grams of ``tokens`` (tuples of ``n`` consecutive tokens) with their counts; empty when
+    ``len(tokens) < n``."""
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def clipped_matches(hypothesis: Tokens, references: List[Tokens], n: int) -> Tuple[int, int]:
+    """``(clipped matches, hypothesis n-grams)`` of one sentence for order ``n``.
+
+    Each distinct hypothesis n-gram contributes ``min(its count in the hypothesis, its largest count
+    in any single reference)``; the second number is the hypothesis's total number of n-grams.
+    """
+    hyp = ngram_counts(hypothesis, n)
+    best = Counter()
+    for ref in references:
+        best |= ngram_counts(ref, n)                       # | keeps the max count of each n-gram
+    return sum(min(c, best[g]) for g, c in hyp.items()), sum(hyp.values())
+
+
+def closest_reference_length(hypothesis_length: int, reference_lengths: List[int]) -> int:
+    """The reference length closest to the hypothesis length; on a tie, the shorter one."""
+    return min(reference_lengths, key=lambda r: (abs(r - hypothesis_length), -r))
+
+
+def corpus_bleu(hypotheses: List[Tokens], references: List[List[Tokens]], max_order: int = 4,
+                smooth: str = "exp") -> float:
+    """Corpus BLEU in ``[0, 100]``, as ``sacrebleu.corpus_bleu(..., tokenize="none", smooth_method=smooth)``.
+
+    Args:
+        hypotheses: one token list per sentence.
+        references: for each sentence, a non-empty list of reference token lists.
+        max_order: the largest n-gram order (4 for BLEU-4).
+        smooth: ``"exp"`` or ``"none"``, for precisions with no clipped match (module docstring).
+
+    Returns:
+        a float.  0.0 when no n-gram of any order matches; with any order whose hypotheses contain no
+        n-gram at all (every sentence shorter than n), the precisions from that order on count as 0
+        and the score is 0.0; with ``c = 0`` the brevity penalty is 0.
+    """
+    correct, total = [0] * max_order, [0] * max_order
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        hyp_len += len(hyp)
+        ref_len += closest_reference_length(len(hyp), [len(r) for r in refs])
+        for n in range(1, max_order + 1):
+            c, t = clipped_matches(hyp, refs, n)
+            correct[n - 1] += c
+            total[n - 1] += t
+    if not any(correct):
+        return 0.0
+    bp = 1.0 if hyp_len >= ref_len else (math.exp(1 - ref_len / hyp_len) if hyp_len > 0 else 0.0)
+    log_precisions, zeros_seen = [], 0
+    for c, t in zip(correct, total):
+        if t == 0:
+            return 0.0                                     # no n-gram of this order: precision 0
+        if c == 0:
+            if smooth == "none":
+                return 0.0
+            zeros_seen += 1
+            log_precisions.append(-math.log(2 ** zeros_seen * t))
+        else:
+            log_precisions.append(math.log(c / t))
+    return 100.0 * bp * math.exp(sum(log_precisions) / max_order)
