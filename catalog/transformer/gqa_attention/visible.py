@@ -30,7 +30,6 @@ def gqa(sub, q, k, v, is_causal=False, scale=None, grad_out=None):
 def module(sub, n_embd, n_head, n_kv_head, params, x, is_causal=True, grad_out=None):
     """Build the learner's GroupedQueryAttention, copy ``params`` in by name, run forward (and
     backward of sum(y * grad_out) when ``grad_out`` is given)."""
-    torch.manual_seed(0)
     mod = sub.GroupedQueryAttention(n_embd, n_head, n_kv_head)
     named = dict(mod.named_parameters())
     report = {"shapes": {n: tuple(p.shape) for n, p in named.items()}}
