@@ -117,7 +117,8 @@ class IsolatedSession:
         self.conn = None
         self.import_error: dict | None = None
         self.timeouts = 0
-        self.sandbox_log: list[str] = []
+        self.sandbox_log: list[str] = []    # what the audit hook refused (notes)
+        self.attempts: list[str] = []       # ... of it, what no honest code does (zeroes the exercise)
         self.refusals: confine.Refusals | None = None   # the kernel's reports of refused calls
         self.refused: list[confine.Refusal] = []        # ... of every child this session started
         self.confinement: dict | None = None            # what the last child applied
@@ -220,7 +221,9 @@ class IsolatedSession:
         if not isinstance(record, dict) or not ("value" in record or "__error__" in record
                                                 or "ready" in record or "confined" in record):
             return engine._error("unreadable", "the reply was not a result record")
-        self.sandbox_log.extend(str(v) for v in record.get("sandbox", []) if isinstance(v, str))
+        for key, into in (("sandbox", self.sandbox_log), ("attempts", self.attempts)):
+            found = record.get(key, [])
+            into.extend(v for v in (found if isinstance(found, list) else []) if isinstance(v, str) and v not in into)
         return record
 
     def _died(self, when: str) -> dict:
@@ -341,13 +344,14 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     sys.dont_write_bytecode = True
     _confine(conn, job, workdir)
     log: list[str] = []
+    attempts: list[str] = []
     if job.audit_hook:
-        _install_guard(workdir, job.protected, log)
+        _install_guard(workdir, job.protected, log, attempts)
 
     # held open for the child's life: what the learner's import captures is already watched
     watch = engine.Watch(job.forbidden).__enter__()
     sub, err = engine.import_submission(local_copy, job.module_name)
-    conn.send_bytes(wire.encode(err or {"ready": True, "sandbox": log[:]}))
+    conn.send_bytes(wire.encode(err or {"ready": True, "sandbox": log[:], "attempts": attempts[:]}))
     if err:
         os._exit(0)
     while True:
@@ -360,7 +364,7 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
         target, args, kwargs = request
         record = engine.invoke(sub, probes, target, args, kwargs, job.forbidden, local_copy, watch)
         if log:
-            record["sandbox"] = log[:]
+            record["sandbox"], record["attempts"] = log[:], attempts[:]
         try:
             conn.send_bytes(wire.encode(record))
         except Exception as e:  # noqa: BLE001 - e.g. a reply too large
@@ -426,7 +430,7 @@ _PATH_WRITE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmo
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
-def _install_guard(workdir: str, protected: list[str], log: list[str]) -> None:
+def _install_guard(workdir: str, protected: list[str], log: list[str], attempts: list[str]) -> None:
     """An audit hook fencing the learner's code in (see the module docstring)."""
     realpath = os.path.realpath
     workdir = realpath(workdir)
@@ -437,9 +441,14 @@ def _install_guard(workdir: str, protected: list[str], log: list[str]) -> None:
     def inside(path: str, root: str) -> bool:
         return path == root or path.startswith(root.rstrip("/") + "/")
 
-    def deny(what: str):
+    def deny(what: str, attempt: bool = False):
+        # a refused file access can be incidental (linecache behind a warning, a library's cache
+        # folder); starting processes, signals, sockets and native code never are: those zero
+        # the exercise, like the kernel's refusals
         message = f"{engine.SANDBOX_TAG}{what} is not allowed while grading"
         log.append(message)
+        if attempt:
+            attempts.append(what)
         raise PermissionError(message)
 
     def fenced(path) -> str | None:
@@ -479,11 +488,11 @@ def _install_guard(workdir: str, protected: list[str], log: list[str]) -> None:
                     deny(f"{event} on {os.fsdecode(args[0])}")
             elif event == "os.kill":
                 if args and args[0] not in (me,):
-                    deny(f"sending a signal to process {args[0]}")
+                    deny(f"sending a signal to process {args[0]}", attempt=True)
             elif event.startswith("ctypes.") and event not in ("ctypes.get_errno", "ctypes.set_errno"):
-                deny("ctypes")
+                deny("ctypes", attempt=True)
             elif event.startswith(_DENIED_EVENTS):
-                deny(event)
+                deny(event, attempt=True)
             elif event in _PATH_WRITE_EVENTS:
                 for p in args:
                     if isinstance(p, (str, bytes, os.PathLike)) and not writable(p):
