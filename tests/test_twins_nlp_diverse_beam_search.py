@@ -3,8 +3,9 @@
 No production library implements it any more: transformers removed group beam search
 (``num_beam_groups`` / ``diversity_penalty``) in 4.56 and moved it to Hub-hosted custom generation
 code, which cannot be downloaded here; and its scheme accumulated the penalties into the running
-scores, which the exercise (following the paper) does not.  So the twins are:: one group equals the reference of nlp/beam_search (alpha = 0) and the grader's
-oracle; the reference equals the grader's step-by-step oracle on many random language models.
+scores, which the exercise (following the paper) does not.  So the twins are: one group equals
+the reference of nlp/beam_search (alpha = 0); the reference equals the grader's step-by-step
+oracle on many random language models; a huge penalty makes every group start differently.
 """
 import pytest
 import torch
