@@ -1,0 +1,70 @@
+# BUG: lets a hypothesis end before it has met every constraint; such hypotheses are stuck in a lower bank and crowd it.
+from typing import Callable, List, Sequence, Tuple
+
+import torch
+
+Hypothesis = Tuple[List[int], float]          # (tokens without bos, summed log-probability)
+StepFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def num_met(tokens: Sequence[int], constraints: Sequence[int]) -> int:
+    """How many of the (distinct) constraint tokens occur in ``tokens`` (each counts once)."""
+    return len(set(constraints) & set(tokens))
+
+
+def select_banks(candidates: List[Hypothesis], constraints: Sequence[int], beam_size: int) -> List[List[Hypothesis]]:
+    """Split candidates into ``K + 1`` banks by ``num_met`` and keep the best of each.
+
+    Returns:
+        ``banks[k]`` for ``k = 0 .. K`` (``K = len(constraints)``): the ``beam_size`` candidates with
+        the highest scores among those meeting exactly ``k`` constraints (all of them if fewer), best
+        score first; an empty list when there is none.
+    """
+    banks: List[List[Hypothesis]] = [[] for _ in range(len(constraints) + 1)]
+    for tokens, score in candidates:
+        banks[num_met(tokens, constraints)].append((tokens, score))
+    return [sorted(bank, key=lambda h: h[1], reverse=True)[:beam_size] for bank in banks]
+
+
+def constrained_beam_search(step_fn: StepFn, bos_id: int, eos_id: int, constraints: Sequence[int],
+                            beam_size: int, max_len: int) -> List[Hypothesis]:
+    """Grid beam search for outputs containing every token of ``constraints``.
+
+    Args:
+        step_fn: takes a LongTensor ``(n, t)`` of prefixes, each starting with ``bos_id``, returns float
+            ``(n, V)`` next-token log-probabilities.
+        bos_id, eos_id: start token (never returned) and end token.
+        constraints: ``K >= 0`` distinct token ids, none of them ``bos_id`` or ``eos_id``.
+        beam_size: hypotheses kept per bank.
+        max_len: the most tokens a hypothesis may generate (``eos_id`` included).
+
+    The banks start as ``[[([], 0.0)], [], ..., []]``.  Each step: if bank ``K`` is non-empty and all its
+    hypotheses have ended, stop.  Otherwise call ``step_fn`` ONCE on every unfinished hypothesis of every
+    bank (bank 0 first, each bank in its order); the candidates are every finished hypothesis as it is,
+    and every unfinished one extended by every token ``v`` (score + ``log p(v)``) -- except ``eos_id``
+    unless the extension meets all ``K`` constraints; then ``select_banks``.  Stop after ``max_len`` steps
+    at the latest.
+
+    Returns:
+        bank ``K`` (its hypotheses, ended or not, as ``(tokens, score)``, best score first); ``[]`` when
+        no hypothesis could meet every constraint within ``max_len`` tokens.
+    """
+    K = len(constraints)
+
+    def ended(h):
+        return bool(h[0]) and h[0][-1] == eos_id
+
+    banks: List[List[Hypothesis]] = [[([], 0.0)]] + [[] for _ in range(K)]
+    for _ in range(max_len):
+        if banks[K] and all(ended(h) for h in banks[K]):
+            break
+        alive = [h for bank in banks for h in bank if not ended(h)]
+        candidates = [h for bank in banks for h in bank if ended(h)]
+        if alive:
+            rows = step_fn(torch.tensor([[bos_id] + tokens for tokens, _ in alive])).double()   # (n, V)
+            for (tokens, score), row in zip(alive, rows):
+                complete = num_met(tokens, constraints) == K
+                for v, lp in enumerate(row.tolist()):
+                    candidates.append((tokens + [v], score + lp))
+        banks = select_banks(candidates, constraints, beam_size)
+    return banks[K]
