@@ -309,10 +309,55 @@ def _mlkata_like_first(args, kwargs, strategy):
 def _mlkata_reference(ref, owner, args, kwargs):
     """The reference's answer on deep copies (nothing the caller holds is touched).  A plain
     function among the arguments (a step_fn, a callback) cannot be copied -- deepcopy hands back
-    the function itself -- so then the reference is not run: a null never calls back."""
+    the function itself -- so then the reference is not run: a null never calls back.
+
+    Answers are remembered by the shapes of the arguments (tensors by shape and dtype, plain
+    values by value): a check that calls a function ten thousand times pays for one reference
+    run and one deep copy per kind of call, not ten thousand."""
     _mlkata_reference.last_owner = None
     if ref is None or _mlkata_calls_back(list(args) + list(kwargs.values())):
         return _MLKATA_FAILED
+    key = None
+    if owner is None:
+        key = (ref, _mlkata_signature(args), _mlkata_signature(kwargs))
+        if key[1] is None or key[2] is None:
+            key = None
+        elif key in _MLKATA_ANSWERS:
+            return _MLKATA_ANSWERS[key]
+    answer = _mlkata_run_reference(ref, owner, args, kwargs)
+    if key is not None and len(_MLKATA_ANSWERS) < 10000:
+        _MLKATA_ANSWERS[key] = answer
+    return answer
+
+
+_MLKATA_ANSWERS = {}
+
+
+def _mlkata_signature(value, budget=None):
+    """A hashable summary of ``value``'s shapes and plain values, or None when it has none."""
+    budget = [2000] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return (type(value).__name__, value)
+    if isinstance(value, _mlkata_torch.Tensor):
+        return ("tensor", tuple(value.shape), str(value.dtype))
+    if _mlkata_np is not None and isinstance(value, _mlkata_np.ndarray):
+        return ("ndarray", value.shape, str(value.dtype))
+    if isinstance(value, (list, tuple)):
+        items = tuple(_mlkata_signature(v, budget) for v in value)
+        return None if None in items else (type(value).__name__, items)
+    if isinstance(value, dict):
+        items = tuple((k, _mlkata_signature(v, budget)) for k, v in value.items())
+        return None if any(v is None for _, v in items) or not all(isinstance(k, str) for k, _ in items) \
+            else ("dict", items)
+    if isinstance(value, _mlkata_torch.Generator):
+        return ("generator",)
+    return None
+
+
+def _mlkata_run_reference(ref, owner, args, kwargs):
     try:
         args, kwargs = _mlkata_copy_module.deepcopy((args, kwargs))
         if owner is not None:
@@ -383,9 +428,9 @@ def _mlkata_fill_tensor(t, strategy):
         if strategy == "random":
             return _mlkata_torch.rand(t.shape, generator=_mlkata_gen).to(t.dtype)
         return _mlkata_torch.full_like(t, {"zeros": 0.0, "ones": 1.0}.get(strategy, 0.5))
-    if strategy == "random":
-        low = int(t.min()) if t.numel() else 0
-        high = int(t.max()) if t.numel() else 1
+    if strategy == "random":      # over the answer's range widened to [0, 1] and one more: never a constant
+        low = min(int(t.min()), 0) if t.numel() else 0
+        high = max(int(t.max()), 1) + 1 if t.numel() else 1
         return _mlkata_torch.randint(low, high + 1, t.shape, generator=_mlkata_gen).to(t.dtype)
     return _mlkata_torch.full_like(t, {"zeros": 0, "ones": 1}.get(strategy, 3))
 '''.strip("\n")

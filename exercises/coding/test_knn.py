@@ -82,10 +82,10 @@ def majority(run):
 @check("a vote tied between labels goes to the smallest label")
 def tied_vote(run):
     y = torch.tensor([5, 2, 7, 9, 2])
-    got = run(predict, LINE, y, torch.tensor([[1.5]]), 2)["out"]      # neighbours 2 then 0: labels 7 and 5
-    expect_equal(got, torch.tensor([5]), "the neighbours of 1.5 are the points 2 (label 7, the nearer) and 0 "
-                 "(label 5), one vote each: the tie goes to the smallest label, 5, not to the nearer neighbour",
-                 what="knn_predict(query 1.5, k=2)")
+    got = run(predict, LINE, y, torch.tensor([[1.5], [8.5]]), 2)["out"]   # labels 7 and 5; 2 and 9
+    expect_equal(got, torch.tensor([5, 2]), "the neighbours of 1.5 are the points 2 (label 7, the nearer) and 0 "
+                 "(label 5), one vote each: the tie goes to the smallest label, 5, not to the nearer neighbour "
+                 "(and for 8.5: 10 (label 2) and 6 (label 9) give 2)", what="knn_predict(queries 1.5 and 8.5, k=2)")
 
 
 @check("regression: the mean of the k neighbours' targets")

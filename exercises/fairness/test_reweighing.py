@@ -79,13 +79,14 @@ def hand_base_rates(run):
                  what="rates")
 
 
-@check("after reweighing both groups have the same weighted base rate, P(y = 1) = 1/2")
+@check("after reweighing both groups have the overall base rate: P(y = 1) = 2/5 in both")
 def hand_independence(run):
-    got = run(reweighed_rates, S, Y)
+    labels = torch.tensor([1, 1, 1, 0, 0, 0, 1, 0, 0, 0])       # group 0: 3 of 6 positive, group 1: 1 of 4
+    got = run(reweighed_rates, S, labels)
     expect_close(rate_table(got["rates"], "rates under your weights")["rates"],
-                 torch.full((2, 2), 0.5, dtype=torch.float64),
+                 torch.tensor([[0.6, 0.4], [0.6, 0.4]], dtype=torch.float64),
                  "under the reweighing weights every group's label distribution is the overall one, P(y)",
-                 rtol=1e-12, atol=1e-12, what="weighted rates")
+                 rtol=1e-12, atol=1e-12, what="weighted rates (overall: 6 negatives, 4 positives)")
 
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402

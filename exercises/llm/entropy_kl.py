@@ -74,7 +74,9 @@ def kl_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tenso
     Returns:
         ``(...)`` in the logits' dtype: ``sum_i p_i (log p_i - log q_i)`` where tokens with
         ``p_i = 0`` contribute 0 (even when ``q_i = 0`` too), and ``inf`` for rows where some
-        ``p_i > 0`` has ``q_i = 0``.  Where the result is finite it is differentiable with respect
+        ``p_i > 0`` has ``q_i = 0``.  ``p_i = 0`` means the softmax probability is exactly 0 in the
+        logits' dtype: a ``-inf`` logit, or a finite one so far below the row's maximum that
+        ``exp`` underflows (``-200`` next to ``0`` in float32) -- such a token contributes 0 too.  Where the result is finite it is differentiable with respect
         to both inputs with finite gradients.
     """
     # YOUR CODE HERE

@@ -23,15 +23,30 @@ def make_problem(kind: str, seed: int, sizes: list, lr: float = 0.1) -> dict:
 
     ``regression``: x (n, 4), y (n, 2), mean squared error, one unit per sample.
     ``tokens``: x (n, 4) token features, y (n,) class labels in 0..4, about a third of them
-    IGNORE (-100), cross-entropy averaged over the labelled tokens only."""
+    IGNORE (-100), cross-entropy averaged over the labelled tokens only; an entry of ``sizes``
+    given as ``(n, 0)`` makes a micro-batch of n tokens whose labels are ALL ignored.
+    ``sequences``: each micro-batch padded to its own length T (dynamic padding, 2..9): x (n, T, 4),
+    y (n, T, 2) holding (target, is-real-position); the loss sums the squared errors of a
+    sequence's real positions and averages over the sequences, so the unit is the sample
+    (``y.shape[0]``), while ``y.numel()`` would count 2 T per sample."""
     g = torch.Generator().manual_seed(seed)
     r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
-    out = 2 if kind == "regression" else 5
+    out = {"regression": 2, "tokens": 5, "sequences": 1}[kind]
     batches = []
     for n in sizes:
+        n, labelled = n if isinstance(n, tuple) else (n, None)
         x = r(n, 4)
         if kind == "regression":
             y = r(n, 2)
+        elif kind == "sequences":
+            T = int(torch.randint(2, 10, (1,), generator=g))
+            lengths = torch.randint(1, T + 1, (n,), generator=g)
+            lengths[0] = T                                          # the batch is padded to its longest
+            real = (torch.arange(T)[None, :] < lengths[:, None]).double()   # (n, T)
+            x = r(n, T, 4) * real[..., None]
+            y = torch.stack([r(n, T) * real, real], dim=-1)             # (n, T, 2)
+        elif labelled == 0:
+            y = torch.full((n,), IGNORE)
         else:
             y = torch.randint(0, 5, (n,), generator=g)
             y[torch.rand(n, generator=g) < 0.35] = IGNORE
@@ -59,11 +74,17 @@ def token_loss(out, y):
     return F.cross_entropy(out, y, ignore_index=IGNORE)
 
 
+def sequence_loss(out, y):
+    target, real = y[..., 0], y[..., 1]                       # (n, T) each
+    return (((out[..., 0] - target) ** 2) * real).sum(dim=1).mean()
+
+
 def count_tokens(y) -> int:
     return int((y != IGNORE).sum())
 
 
-LOSSES = {"regression": (regression_loss, None), "tokens": (token_loss, count_tokens)}
+LOSSES = {"regression": (regression_loss, None), "tokens": (token_loss, count_tokens),
+          "sequences": (sequence_loss, None)}
 
 
 class CountingSGD:
@@ -99,14 +120,22 @@ def full_batch_train(problem: dict, k: int):
     batches = problem["batches"]
     for start in range(0, len(batches), k):
         group = batches[start:start + k]
-        x = torch.cat([b[0] for b in group])                     # (sum n_i, 4)
-        y = torch.cat([b[1] for b in group])
+        T = max(b[0].shape[1] for b in group) if problem["kind"] == "sequences" else None
+        x = torch.cat([pad_to(b[0], T) for b in group])          # (sum n_i, 4) or (sum n_i, T, 4)
+        y = torch.cat([pad_to(b[1], T) for b in group])
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         losses.append(loss.item())
     return [p.detach() for p in model.parameters()], losses
+
+
+def pad_to(t, T):
+    """``t`` padded with zeros along dim 1 to length T (padding is not real: zero features, is-real 0)."""
+    if T is None or t.shape[1] == T:
+        return t
+    return torch.cat([t, t.new_zeros(t.shape[0], T - t.shape[1], *t.shape[2:])], dim=1)
 
 
 @probe
@@ -167,5 +196,5 @@ def returned_losses(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "optim/grad_accumulation", hidden_checks=7,
-                             hidden_points=10, forbidden=[])
+test_visible = _visible_test(globals(), "optim/grad_accumulation", hidden_checks=9,
+                             hidden_points=12, forbidden=[])

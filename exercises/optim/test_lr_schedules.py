@@ -4,6 +4,8 @@
 # Each check below names a rule of the contract in the exercise's docstring.
 """Visible checks: the warmup ramp, the peak, the middle and the end of the cosine and linear decays,
 and the min_lr_ratio floor -- with warmup_steps = 10 and total_steps = 110."""
+import math
+
 from mlkata.checks import check, expect_close, probe
 
 
@@ -38,12 +40,13 @@ def warmup_ramp(run):
                      what=f"{name} at steps 0, 1, 5, 9 (warmup_steps=10)")
 
 
-@check("the multiplier peaks at 1.0 when warmup ends")
+@check("the multiplier peaks at 1.0 when warmup ends, then decays (a quarter of the way: 0.854 / 0.75)")
 def peak(run):
-    for name in ("cosine_with_warmup", "linear_with_warmup"):
-        got = run(values, name, [10], W)
-        expect_close(got, [1.0], "at step == warmup_steps the decay starts from 1", atol=1e-12, rtol=0,
-                     what=f"{name} at step 10 (warmup_steps=10)")
+    # step 35 is a quarter of the decay (25 of 100 steps): cosine 0.5 * (1 + cos(pi / 4)), linear 75 / 100
+    for name, after in (("cosine_with_warmup", 0.5 * (1 + math.cos(math.pi / 4))), ("linear_with_warmup", 0.75)):
+        got = run(values, name, [10, 35], W)
+        expect_close(got, [1.0, after], "at step == warmup_steps the decay starts from 1", atol=1e-12, rtol=0,
+                     what=f"{name} at steps 10 and 35 (warmup_steps=10, total_steps=110)")
 
 
 @check("cosine: 0.5 halfway through the decay and 0 at total_steps")

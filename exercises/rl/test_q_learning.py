@@ -6,7 +6,7 @@
 solves the 4x4 FrozenLake (deterministic).  The environments are defined here."""
 import torch
 
-from mlkata.checks import check, expect, expect_close, expect_equal, probe
+from mlkata.checks import Fail, check, expect, expect_close, expect_equal, probe
 
 FROZEN_LAKE_4x4 = ("SFFF",
                    "FHFH",
@@ -138,9 +138,13 @@ def terminal_update(run):
 
 @check("with epsilon = 0 the greedy action is always chosen")
 def greedy_when_no_exploration(run):
-    got = run(actions, torch.tensor([0.1, 0.7, -0.2, 0.3]), 0.0, 0, 50)
-    expect(got == [1] * 50, "with epsilon = 0, always pick the action with the largest value",
-           f"expected action 1 fifty times, your code produced {got[:12]}{' ...' if len(got) > 12 else ''}")
+    got = run(actions, torch.tensor([0.1, -0.2, 0.7, 0.3]), 0.0, 0, 50)
+    if not all(isinstance(a, int) and not isinstance(a, bool) or isinstance(a, torch.Tensor) and a.numel() == 1
+               for a in got):
+        raise Fail("epsilon_greedy returns the action as an int", f"your code produced {got[:3]!r}"[:300])
+    got = [int(a) for a in got]
+    expect(got == [2] * 50, "with epsilon = 0, always pick the action with the largest value",
+           f"expected action 2 fifty times, your code produced {got[:12]}{' ...' if len(got) > 12 else ''}")
 
 
 @check("training on the 4x4 FrozenLake (not slippery) finds a shortest path to the goal", points=2)

@@ -64,12 +64,12 @@ def ndcg_small(run):
 
 @check("tied scores count as broken at random: two items tied at the top, one relevant, give precision@1 = 1/2")
 def tie_at_the_top(run):
-    scores = torch.tensor([[0.5, 0.5, 0.1]])
-    rel = torch.tensor([[1, 0, 0]])
-    got = per_query(run(metric, "precision_at_k", scores, rel, 1), 1, "precision_at_k(k=1)")
-    expect_close(got, torch.tensor([0.5]), "ties are broken uniformly at random (the expected value): "
+    scores = torch.tensor([[0.5, 0.5, 0.1], [0.9, 0.5, 0.5]])
+    rel = torch.tensor([[1, 0, 0], [0, 1, 0]])
+    got = per_query(run(metric, "precision_at_k", scores, rel, 1), 2, "precision_at_k(k=1)")
+    expect_close(got, torch.tensor([0.5, 0.0]), "ties are broken uniformly at random (the expected value): "
                  "average the position weights over a tied group instead of picking an order",
-                 what="precision_at_k(k=1) with a tie at the top")
+                 what="precision_at_k(k=1): a tie at the top (row 0), a clear irrelevant top item (row 1)")
 
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402

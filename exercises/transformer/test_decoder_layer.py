@@ -6,7 +6,7 @@
 torch.nn.TransformerDecoderLayer holding the same weights (causal, with source padding)."""
 import torch
 
-from mlkata.checks import Fail, check, expect_close, expect_equal, probe
+from mlkata.checks import Fail, check, describe, expect_close, expect_equal, probe
 
 
 @probe
@@ -73,7 +73,11 @@ def expect_params(got, params, label=""):
 
 def valid(out, kpm):
     """The rows of ``out`` [B, T, E] at non-padding target positions, [N, E]."""
-    return out if kpm is None else out[~kpm]
+    if kpm is None:
+        return out
+    if not isinstance(out, torch.Tensor) or out.dim() != 3 or tuple(out.shape[:2]) != tuple(kpm.shape):
+        raise Fail("the layer returns a tensor [B, T, E] shaped like its input", f"your layer returned {describe(out)}")
+    return out[~kpm]
 
 
 def inputs(seed, B, T, S, E):

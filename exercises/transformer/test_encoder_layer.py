@@ -6,7 +6,7 @@
 holding the same weights -- post-LN, pre-LN, and with a padding mask."""
 import torch
 
-from mlkata.checks import Fail, check, expect_close, probe
+from mlkata.checks import Fail, check, describe, expect_close, probe
 
 
 @probe
@@ -68,7 +68,11 @@ def expect_params(got, params, label=""):
 
 def valid(out, kpm):
     """The rows of ``out`` [B, L, E] at non-padding positions, [N, E]."""
-    return out if kpm is None else out[~kpm]
+    if kpm is None:
+        return out
+    if not isinstance(out, torch.Tensor) or out.dim() != 3 or tuple(out.shape[:2]) != tuple(kpm.shape):
+        raise Fail("the layer returns a tensor [B, L, E] shaped like its input", f"your layer returned {describe(out)}")
+    return out[~kpm]
 
 
 def inputs(seed, B, L, E):

@@ -50,7 +50,9 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     Raises:
         ValueError: when the result would be < 1 (a conv's dilated kernel does not fit the padded
             input; a transposed conv's padding eats the whole output), or, for a transposed conv,
-            when ``output_padding`` is not smaller than ``stride`` or ``dilation`` (torch's rule).
+            when ``output_padding >= stride`` and ``output_padding >= dilation`` both hold (torch's
+            rule: ``output_padding`` must be smaller than at least one of the two; with
+            ``stride=1, dilation=2``, ``output_padding=1`` is allowed).
     """
     # YOUR CODE HERE
     raise NotImplementedError("conv_output_size: fill in this part")

@@ -272,6 +272,7 @@ def larger(run):
 def inputs_untouched(run):
     X, y, w = data(80, n=30, d=3, weights=True)
     got = run(V.fit, X, y, w)
+    V.expect_stump(got, brute_stump(X, y, w), RULE, "n=30, d=3, weighted")
     for key, want in (("X_after", X), ("y_after", y), ("w_after", w)):
         if not torch.equal(got[key], want):
             raise Fail("fit_stump must not modify its inputs (sort a copy: X.sort() returns one, in-place sorting "

@@ -190,6 +190,7 @@ def inputs_untouched(run):
     X = blobs(900, n=30, d=2, k=3)
     init = random_init(901, X, 3)
     got = run(V.run_lloyd, X, init)
+    expect_lloyd(got, X, init, 300, "n=30, d=2, k=3")
     expect_close(got["init_after"], init, "lloyd must not write the updated centres into the caller's init "
                  "(clone it first)", rtol=0, atol=0, what="init after lloyd")
     expect_close(got["X_after"], X, "lloyd must not modify X", rtol=0, atol=0, what="X after lloyd")
@@ -279,8 +280,9 @@ def generator_only(run):
     expect(got["global_untouched"], rule, "torch's global RNG state changed during kmeans_plusplus")
     expect_close(got["X_after"], X, "kmeans_plusplus must not modify X", rtol=0, atol=0, what="X after the call")
     C = got["first"]
-    expect(isinstance(C, torch.Tensor) and C.dtype == X.dtype, "the centres are rows of X, in X's dtype",
-           f"your centres are {describe(C)}")
+    expect(isinstance(C, torch.Tensor) and C.dtype == X.dtype and tuple(C.shape) == (4, X.shape[1]),
+           "the centres are k rows of X, in X's dtype", f"your centres are {describe(C)}")
+    row_indices(C, X, "kmeans_plusplus picks its centres among the rows of X")
 
 
 @probe

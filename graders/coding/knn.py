@@ -113,6 +113,7 @@ def distances_dtype(run):
         A, B = data(300, n=7, q=5, d=3, dtype=dtype)
         got = run(V.distances, A, B)
         out = got["out"]
+        expect_distances(out, A, B, "out[i, j] = ||A[i] - B[j]||, the Euclidean distance", f"{dtype} inputs")
         expect(isinstance(out, torch.Tensor) and out.dtype == dtype, f"the distances have A's dtype ({dtype})",
                f"your code returned {describe(out)}")
         expect_close(got["A_after"], A, "pairwise_distances must not modify A", rtol=0, atol=0, what="A after")
@@ -227,6 +228,8 @@ def inputs_untouched(run):
     Xt, Xq = data(1000, n=20, q=6, d=3)
     y = labels(1000, 20, 3)
     got = run(V.predict, Xt, y, Xq, 3)
+    expect_equal(got["out"], brute_predict(Xt, y, Xq, 3), "predict the most frequent label among the k nearest "
+                 "neighbours", what="labels (k=3)")
     for key, want in (("X_train_after", Xt), ("y_train_after", y), ("X_query_after", Xq)):
         expect_close(got[key], want, "knn_predict must not modify its inputs", rtol=0, atol=0,
                      what=key.replace("_after", " after the call"))

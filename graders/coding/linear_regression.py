@@ -169,7 +169,10 @@ def closed_float32(run):
 @check("neither fit modifies X or y (no centring in place)")
 def inputs_untouched(run):
     X, y = dataset(600, n=20, d=3, offset=2.0)
-    for label, got in (("fit_closed_form", run(V.closed, X, y, 0.5)), ("fit_gd", run(V.gd, X, y, 0.1, 5, 0.5))):
+    for label, got, want in (("fit_closed_form", run(V.closed, X, y, 0.5), ridge_oracle(X, y, 0.5)),
+                             ("fit_gd", run(V.gd, X, y, 0.1, 5, 0.5), gd_oracle(X, y, 0.1, 5, 0.5))):
+        expect_fit(got, want, f"{label} minimises (1/(2n)) ||X w + b - y||^2 + (l2/2) ||w||^2 as the contract says",
+                   f"{label} with l2 = 0.5")
         expect_close(got["X_after"], X, f"{label} must not modify X (X -= X.mean(0) changes the caller's data)",
                      rtol=0, atol=0, what=f"X after {label}")
         expect_close(got["y_after"], y, f"{label} must not modify y", rtol=0, atol=0, what=f"y after {label}")
@@ -218,6 +221,8 @@ def monotone(run):
     expect_close(w0, torch.zeros(3, dtype=F64), "with epochs=0 fit_gd returns the starting point w = 0",
                  what="w after 0 epochs")
     expect_close(b0, 0.0, "with epochs=0 fit_gd returns the starting point b = 0", what="b after 0 epochs")
+    expect_fit(got[-1], gd_oracle(X, y, 0.2, epochs[-1], l2), "fit_gd runs full-batch gradient descent from w = 0, "
+               "b = 0", f"fit_gd(..., epochs={epochs[-1]})")
     values = [objective(X, y, *V.weights(r, 3, f"fit_gd(..., epochs={e})"), l2) for e, r in zip(epochs, got)]
     for e in range(1, len(values)):
         expect(values[e] <= values[e - 1] + 1e-12, "each gradient step with a small lr lowers J = (1/(2n)) "

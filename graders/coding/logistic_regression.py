@@ -151,6 +151,8 @@ def monotone(run):
     expect_close(w0, torch.zeros(3, dtype=torch.float64), "with epochs=0 fit returns the starting point w = 0",
                  what="w after 0 epochs")
     expect_close(b0, 0.0, "with epochs=0 fit returns the starting point b = 0", what="b after 0 epochs")
+    expect_fit(got[-1], gd_oracle(X, y, 0.5, epochs[-1], l2), "fit runs full-batch gradient descent on J from "
+               "w = 0, b = 0", f"fit(..., epochs={epochs[-1]})")
     values = [objective(X, y, *V.weights(r, 3, f"fit(..., epochs={e})"), l2) for e, r in zip(epochs, got)]
     for e in range(1, len(values)):
         expect(values[e] <= values[e - 1] + 1e-12, "each gradient step with a small lr lowers J (the mean log loss + "
@@ -161,7 +163,8 @@ def monotone(run):
 @check("labels may be int64, float or bool: the same fit every time")
 def label_dtypes(run):
     X, y = dataset(500, n=30, d=2)
-    base = V.weights(run(V.fit_probe, X, y, 0.5, 10, 0.1), 2, "fit with int64 labels")
+    base = expect_fit(run(V.fit_probe, X, y, 0.5, 10, 0.1), gd_oracle(X, y, 0.5, 10, 0.1), "fit runs full-batch "
+                      "gradient descent from w = 0, b = 0", "fit with int64 labels")
     for label in (y.double(), y.float(), y.bool()):
         expect_fit(run(V.fit_probe, X, label, 0.5, 10, 0.1), base, "the same 0/1 labels give the same fit whatever their "
                    "dtype: convert y to X's dtype first (bool labels cannot be subtracted from probabilities as "
@@ -184,6 +187,8 @@ def float32(run):
 def inputs_untouched(run):
     X, y = dataset(700, n=20, d=3)
     got = run(V.fit_probe, X, y.double(), 0.5, 5, 0.1)
+    expect_fit(got, gd_oracle(X, y, 0.5, 5, 0.1), "fit runs full-batch gradient descent from w = 0, b = 0",
+               "fit(X, y, lr=0.5, epochs=5, l2=0.1)")
     expect_close(got["X_after"], X, "fit must not modify X (e.g. by standardising it in place)", rtol=0, atol=0,
                  what="X after fit")
     expect_close(got["y_after"], y.double(), "fit must not modify y", rtol=0, atol=0, what="y after fit")

@@ -216,6 +216,7 @@ def errors(run):
 def returns_self_untouched(run):
     X = data(90, n=20, d=3)
     got = run(V.fit, X, 2)
+    V.expect_pca(got, eig_oracle(X, 2), RULE, "n=20, d=3, n_components=2")
     expect(got["returns_self"] is True, "fit returns self (so PCA(k).fit(X).transform(X) works)",
            "fit returned something else")
     if not torch.equal(got["X_after"], X):

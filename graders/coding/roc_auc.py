@@ -8,7 +8,7 @@ rank sums in float64, no n x n comparison), single-class and empty inputs, untou
 import numpy as np
 import torch
 
-from mlkata.checks import Fail, check, describe, expect, probe, visible_module
+from mlkata.checks import Fail, check, describe, expect, expect_close, probe, visible_module
 
 V = visible_module("coding/roc_auc")
 
@@ -228,6 +228,10 @@ def inputs_untouched(run):
     y = y.double()
     results = [("roc_curve", run(V.curve, y, s))] + [(fn, run(V.auc, fn, y, s))
                                                      for fn in ("roc_auc_score", "roc_auc_rank")]
+    V.expect_curve(results[0][1], curve_oracle(y, s), CURVE, "n=30, ties")
+    for fn, got in results[1:]:
+        expect_close(got["auc"], pairs_auc(y, s), TRAP if fn == "roc_auc_score" else RANK, rtol=1e-12, atol=1e-12,
+                     what=f"{fn} (n=30, ties)")
     for fn, got in results:
         if not torch.equal(got["s_after"], s) or not torch.equal(got["y_after"], y):
             raise Fail(f"{fn} must not modify its inputs (y_score.sort_() or writing ranks into y_score changes "

@@ -272,12 +272,17 @@ def dtypes_and_inputs(run):
 @check("rates are float64 tensors and the summaries are Python floats")
 def output_types(run):
     y_true, y_pred, sensitive = dataset(41)
-    got = V.rate_table(run(V.rates, y_true, y_pred, sensitive.int())["out"], "random dataset")
+    got = run(V.rates, y_true, y_pred, sensitive.int())["out"]
+    expect_rates(got, oracle(y_true, y_pred, sensitive.int()), "random dataset, int32 sensitive ids")
+    got = V.rate_table(got, "random dataset")
     for k in ("selection_rate", "tpr", "fpr"):
         expect(got[k].dtype == torch.float64, "the rates are float64 tensors",
                f"{k} has dtype {got[k].dtype}")
     expect(got["count"].dtype == torch.int64, "count is an int64 tensor", f"count has dtype {got['count'].dtype}")
     summ = run(V.summaries, y_true, y_pred, sensitive)
+    want = oracle(y_true, y_pred, sensitive)
+    for k in ("dpd", "eod"):
+        expect_float(summ[k], want[k], "the summaries are max - min gaps of the group rates", k)
     for k in ("dpd", "eod"):
         expect(isinstance(summ[k], float), "the summaries are Python floats (use float(...) or .item())",
                f"{k}: your code returned {type(summ[k]).__name__}")

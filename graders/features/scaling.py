@@ -134,6 +134,10 @@ def standard_inputs_untouched(run):
     X, X_test = random_data(31, n=10, d=3)
     Z = np.random.default_rng(5).standard_normal(X_test.shape)
     got = run(V.scaler, "StandardScaler", X, X_apply=X_test, Z=Z)
+    st = standard_oracle(X)
+    expect_close(got["test"], t(standardise(st, X_test)), NO_LEAK, rtol=1e-7, atol=1e-9, what="transform of a test set")
+    expect_close(got["inverse"], t(Z * st["scale_"] + st["mean_"]), "inverse_transform(Z) = Z * scale_ + mean_",
+                 rtol=1e-9, atol=1e-9, what="inverse_transform")
     rule = "work on a copy: `X -= mean` on the caller's float64 array changes their data"
     for name, want in (("X_fit", X), ("X_apply", X_test), ("Z", Z)):
         expect_close(got["inputs_after"][name], t(want), rule, rtol=0, atol=0, what=f"{name} after the calls")

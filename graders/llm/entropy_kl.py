@@ -149,6 +149,13 @@ def kl_zero_support(run):
     expect(bool(torch.isfinite(d).all()), "a token with p_i = 0 contributes 0 -- also where q_i = 0: "
            "0 * (-inf - -inf) is NaN unless you select before multiplying", f"your KL: {fmt(d)}")
     expect_close(d, oracle_kl(p, q), KL_RULE, what="KL (p and q share their zeros)")
+    # p_1 underflows to exactly 0 in float32 (e^-200, e^-120) while its logit is finite, and q_1 = 0
+    p_under = torch.tensor([[0.0, -200.0, 1.0], [0.0, -120.0, 0.5]])
+    q_under = torch.tensor([[0.0, -INF, 1.0], [0.0, -INF, 0.0]])
+    got = run(V.kl, p_under, q_under)["kl"]
+    expect_close(got, oracle_kl(p_under, q_under), "a token whose probability underflows to 0 (a finite logit far "
+                 "below the rest) has p_i = 0 and contributes 0, also where q_i = 0: test p > 0, not a finite logit",
+                 what="KL with p_1 = exp(-200) = 0 in float32 and q_1 = 0")
     q_bad = q.clone()
     q_bad[2, 0] = -INF                                         # p_0 > 0 in every row
     q_bad[5, 0] = -INF

@@ -174,6 +174,8 @@ def grad_untouched(run):
     for hyper in ({"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.1}, {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1}):
         p0, grads = random_grads(30, n=4)
         got = run(V.steps, p0, grads, hyper)
+        expect_close(got["params"], torch_steps(p0, grads, hyper)[0], "match torch.optim.Adam after every step",
+                     rtol=1e-9, atol=1e-12, what=f"the parameter after each step ({show(hyper)})")
         expect_close(got["grads_after"], grads, "do not modify the gradient you are given (compute g + wd * p "
                      "out of place)", rtol=0, atol=0, what=f"the gradients after the steps ({show(hyper)})")
 

@@ -159,6 +159,8 @@ def loss_scale_invariance(run):
     problem = V.make_problem("mlp", 40)
     hyper = {"lr": 0.05, "weight_decay": 0.2, "eps": 1e-6}
     base = run(V.train, problem, hyper, 30)["params"]
+    expect_close(base, torch_train(problem, hyper, 30)[0], "match torch.optim.AdamW over a training run",
+                 rtol=1e-5, atol=1e-7, what="parameters after 30 steps (lr=0.05, weight_decay=0.2, eps=1e-6)")
     scaled = run(V.train, {**problem, "loss_scale": 1000.0}, {**hyper, "eps": 1e-3}, 30)["params"]
     expect_close(scaled, base, "AdamW's decay p *= 1 - lr * weight_decay does not depend on the gradient, and "
                  "Adam's step is invariant to scaling g and eps together; adding weight_decay * p to the gradient "
@@ -230,6 +232,9 @@ def amsgrad(run):
 def grad_untouched(run):
     p0, grads = random_grads(30, n=4)
     got = run(V.steps, p0, grads, {"lr": 0.1, "weight_decay": 0.1})
+    expect_close(got["params"], torch_steps(p0, grads, {"lr": 0.1, "weight_decay": 0.1})[0],
+                 "match torch.optim.AdamW after every step", rtol=1e-9, atol=1e-12,
+                 what="the parameter after each step (lr=0.1, weight_decay=0.1)")
     expect_close(got["grads_after"], grads, "do not modify the gradient you are given", rtol=0, atol=0,
                  what="the gradients after the steps")
 

@@ -39,6 +39,26 @@ def token_counts(run):
                         "parameters after 2 steps over token micro-batches with ignored labels")
 
 
+@check("the default count_fn counts samples (y.shape[0]), not elements: sequences padded to another length in "
+       "every micro-batch")
+def default_counts_samples(run):
+    problem = V.make_problem("sequences", 45, [3, 5, 2, 4, 6, 1], lr=0.05)
+    _same_as_full_batch(run, problem, 3, "without count_fn a micro-batch has y.shape[0] units (its samples): y.numel() "
+                        "counts every padded position and target column, and differs between micro-batches padded to "
+                        "different lengths", "parameters after 2 steps over sequence micro-batches of 3, 5, 2 | 4, 6, 1 "
+                        "samples padded to different lengths")
+
+
+@check("a micro-batch with no unit at all (every label ignored) contributes nothing -- no NaN")
+def zero_unit_micro_batch(run):
+    problem = V.make_problem("tokens", 46, [6, (5, 0), 9, 7, (4, 0), 3], lr=0.2)
+    rule = ("a micro-batch with n_i = 0 units has weight 0 and an undefined (NaN) mean loss: skip it, since NaN * 0 "
+            "is still NaN and would poison the group's gradients or its returned loss")
+    got, want_losses = _same_as_full_batch(run, problem, 3, rule, "parameters after 2 steps, micro-batches 2 and 5 "
+                                           "holding only ignored labels")
+    expect_close(got["losses"], want_losses, rule, rtol=1e-9, atol=1e-12, what="the returned losses")
+
+
 @check("a shorter last group still gets its own step, scaled by its own total")
 def short_last_group(run):
     problem = V.make_problem("regression", 40, [4] * 7)

@@ -125,6 +125,8 @@ def grad_untouched(run):
                   {"lr": 0.1, "momentum": 0.9, "nesterov": True}):
         p0, grads = random_grads(30, n=4)
         got = run(V.steps, p0, grads, hyper)
+        expect_close(got["params"], torch_steps(p0, grads, hyper)[0], "match torch.optim.SGD after every step",
+                     rtol=1e-12, atol=1e-12, what=f"the parameter after each step ({show(hyper)})")
         expect_close(got["grads_after"], grads, "do not modify the gradient you are given (compute g + wd * p "
                      "out of place, and clone g into the buffer)", rtol=0, atol=0,
                      what=f"the gradients after the steps ({show(hyper)})")

@@ -189,6 +189,10 @@ def normalize_random(run):
 
 @check("constant returns and a single entry normalise to 0 (finite, no NaN)")
 def normalize_degenerate(run):
+    x = torch.tensor([1.0, 2.0, 4.0, -3.0])
+    got = run(V.normalize, x)
+    expect_close(got["out"], oracle_normalize(x), "normalised returns are (x - mean) / (std + eps), population std",
+                 what="normalised [1, 2, 4, -3]")
     got = run(V.normalize, torch.full((6,), 7.0))
     expect_close(got["out"], torch.zeros(6), "constant returns have std 0: the result is 0 / eps = 0",
                  what="normalised constant returns")

@@ -38,6 +38,10 @@ def oracle_advantages(returns, baseline, normalize, eps):
     return adv
 
 
+RULE_LOSS = ("loss = -mean(log pi(a|s) * A) - entropy_coef * mean(H), A = G - b (normalised after subtracting b "
+             "when asked), a mean over every step")
+
+
 def oracle_loss(logits, actions, returns, baseline=None, normalize=False, entropy_coef=0.0, eps=1e-8):
     adv = oracle_advantages(returns, baseline, normalize, eps)
     loss = -(oracle_log_probs(logits, actions) * adv).mean()
@@ -78,11 +82,12 @@ def gradcheck_loss(sub, logits, actions, returns, baseline):
     def f(z):
         return sub.reinforce_loss(z, actions, returns, baseline, normalize_advantages=True, entropy_coef=0.3)
     from torch.autograd.gradcheck import GradcheckError
-    f(logits.clone().requires_grad_(True))          # the learner's own errors propagate as such
+    loss = f(logits.clone().requires_grad_(True))   # the learner's own errors propagate as such
     try:
-        return torch.autograd.gradcheck(f, (logits.clone().requires_grad_(True),), eps=1e-6, atol=1e-6)
+        ok = torch.autograd.gradcheck(f, (logits.clone().requires_grad_(True),), eps=1e-6, atol=1e-6)
     except GradcheckError as e:                     # gradcheck's own failure report
-        return f"{type(e).__name__}: {str(e)[:400]}"
+        ok = f"{type(e).__name__}: {str(e)[:400]}"
+    return {"ok": ok, "loss": loss}
 
 
 @probe
@@ -207,7 +212,10 @@ def gradient_formula(run):
 @check("torch.autograd.gradcheck passes on the loss in float64 (all options on)")
 def gradcheck(run):
     logits, actions, returns, baseline, _ = random_batch(60, (3, 4), 3, dtype=torch.float64)
-    ok = run(gradcheck_loss, logits, actions, returns, baseline)
+    got = run(gradcheck_loss, logits, actions, returns, baseline)
+    expect_close(got["loss"], oracle_loss(logits, actions, returns, baseline, True, 0.3), RULE_LOSS,
+                 what="loss (float64, normalize_advantages=True, entropy_coef=0.3)")
+    ok = got["ok"]
     expect(ok is True, "the loss is a smooth function of the logits: its autograd gradient matches finite "
            "differences (gradcheck, float64)", f"gradcheck: {ok}")
 
@@ -217,6 +225,8 @@ def baseline_detached(run):
     logits, actions, returns, baseline, _ = random_batch(70, (6,), 3)
     for norm in (False, True):
         got = run(V.loss_and_grads, logits, actions, returns, baseline, norm, 0.0, 1e-8, True)
+        expect_close(got["loss"], oracle_loss(logits, actions, returns, baseline, norm), RULE_LOSS,
+                     what=f"loss (normalize_advantages={norm})")
         for name in ("baseline", "returns"):
             grad = got[f"{name}_grad"]
             expect(grad is None, f"detach the {name} inside the loss: backpropagating the policy loss must leave "

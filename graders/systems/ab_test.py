@@ -189,9 +189,14 @@ def sample_size_grid(run):
 
 @check("the results are plain Python numbers: floats for the test, the interval, Phi and its inverse")
 def plain_types(run):
-    got = [run(V.many, "two_proportion_ztest", [(30, 200, 45, 210)])[0],
-           run(V.many, "diff_confidence_interval", [(30, 200, 45, 210)])[0],
+    case = (30, 200, 45, 210)
+    got = [V.pair(run(V.many, "two_proportion_ztest", [case])[0], PAIR, "two_proportion_ztest"),
+           V.pair(run(V.many, "diff_confidence_interval", [case])[0], PAIR, "diff_confidence_interval"),
            run(V.many, "normal_cdf", [(0.3,)]), run(V.many, "normal_ppf", [(0.3,)])]
+    want = [oracle_ztest(*case), oracle_interval(*case), [Phi(0.3)], [Phi_inv(0.3)]]
+    for name, g, w in zip(("two_proportion_ztest", "diff_confidence_interval", "normal_cdf", "normal_ppf"), got, want):
+        expect_close(list(g), list(w), f"{name} agrees with its definition (scipy.stats)", rtol=1e-6, atol=1e-9,
+                     what=f"{name} on {case if len(w) == 2 else (0.3,)}")
     flat = list(got[0]) + list(got[1]) + got[2] + got[3]
     bad = [describe(v) for v in flat if isinstance(v, bool) or not isinstance(v, float)]
     expect(not bad, "return Python floats (float(...)), not tensors, numpy scalars or ints",

@@ -172,11 +172,15 @@ def types_and_inputs(run):
         expect(isinstance(got["out"], float), "population_stability_index returns a Python float (float(...))",
                f"your code returned {describe(got['out'])}")
         seen[r.dtype] = got["out"]
+        expect_close(got["out"], loop_psi(ref, cur), "PSI = sum over the reference's decile bins of (cur - ref) * "
+                     "ln(cur / ref), empty bins at eps", rtol=1e-9, what=f"PSI of the {r.dtype} samples")
         expect_equal(got["reference_after"], r, "population_stability_index must not modify reference",
                      what="reference afterwards")
         expect_equal(got["current_after"], c, "population_stability_index must not modify current",
                      what="current afterwards")
         got = run(V.ks, r, c)
+        expect_close(got["out"], loop_ks(ref, cur), "D = max over x of |F_a(x) - F_b(x)|", rtol=1e-9,
+                     what=f"KS of the {r.dtype} samples")
         expect(isinstance(got["out"], float), "ks_statistic returns a Python float (float(...))",
                f"your code returned {describe(got['out'])}")
         expect_equal(got["a_after"], r, "ks_statistic must not modify its inputs (sort a copy)", what="sample_a afterwards")

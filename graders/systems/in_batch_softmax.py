@@ -207,11 +207,16 @@ def dtype_and_inputs(run):
     q, d, p = towers(64, 5, dtype=torch.float64)
     got = run(logits_and_inputs, q, d, 0.2, normalize=True, sampling_prob=p)
     expect_tensor(got["logits"], "logits keep the inputs' dtype (float64 here)", dtype=torch.float64)
+    expect_close(got["logits"], oracle_logits(q, d, 0.2, normalize=True, sampling_prob=p),
+                 "logits = cos(q_i, d_j) / temperature - log(sampling_prob_j)", rtol=1e-10, atol=1e-12,
+                 what="logits (float64)")
     expect_close(got["query_after"], q, "in_batch_logits must not modify query (normalise out of place)",
                  rtol=0, atol=0, what="query afterwards")
     expect_close(got["item_after"], d, "in_batch_logits must not modify item (normalise out of place)",
                  rtol=0, atol=0, what="item afterwards")
     loss = scalar(run(V.loss, q, d, 0.2, normalize=True, symmetric=True), LOSS_RULE, "loss")
+    expect_close(loss, oracle_loss(q, d, 0.2, normalize=True, symmetric=True), "the symmetric in-batch softmax loss",
+                 rtol=1e-10, atol=1e-12, what="loss (float64)")
     expect(loss.dtype == torch.float64, "the loss keeps the inputs' dtype (float64 here)", f"got {loss.dtype}")
     one = scalar(run(V.loss, q[:1], d[:1], 0.2), LOSS_RULE, "loss of a batch of one")
     expect_close(one, 0.0, "with B = 1 the only logit is the positive: the loss is log(1) = 0",

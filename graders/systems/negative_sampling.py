@@ -106,6 +106,8 @@ def generator_only(run):
     a = run(V.negatives, P, positives, 30, 21)
     b = run(V.negatives, P, positives, 30, 21)
     c = run(V.negatives, P, positives, 30, 22)
+    for got in (a, c):
+        V.expect_negatives(got["out"], positives, 30, N_ITEMS)
     expect_equal(b["out"], a["out"], "the same seed must give the same negatives", what="negatives, seed 21 twice")
     expect(not torch.equal(a["out"], c["out"]), "different seeds must give different negatives",
            "seeds 21 and 22 gave identical negatives: is the generator used at all?")
@@ -159,6 +161,8 @@ def alias_generator_only(run):
     a = run(V.alias_draws, HAND_PROB, HAND_ALIAS, 200, 41)
     b = run(V.alias_draws, HAND_PROB, HAND_ALIAS, 200, 41)
     c = run(V.alias_draws, HAND_PROB, HAND_ALIAS, 200, 42)
+    for got in (a, c):
+        V.expect_alias_draws(got["out"], 200, HAND_PROB, HAND_ALIAS)
     expect_equal(b["out"], a["out"], "the same seed must give the same draws", what="draws, seed 41 twice")
     expect(not torch.equal(a["out"], c["out"]), "different seeds must give different draws",
            "seeds 41 and 42 gave identical draws: is the generator used at all?")

@@ -152,6 +152,8 @@ def dtypes_and_inputs(run):
     scores, rel = batch(12, 5, 7, levels=3, dtype=torch.float64)
     for name, k in (("precision_at_k", (3,)), ("recall_at_k", (3,)), ("reciprocal_rank", ()), ("ndcg_at_k", (3,))):
         as_float = V.per_query(run(V.metric, name, scores, rel.double(), *k), 5, f"{name} with float64 labels")
+        expect_close(as_float, brute(name, scores, rel.double(), *k), f"{name} agrees with the metric's definition",
+                     rtol=1e-10, atol=1e-12, what=f"{name} with float64 labels")
         expect(as_float.dtype == torch.float64, f"{name} returns scores' dtype (float64 here)",
                f"your code returned {as_float.dtype}")
         binary = V.per_query(run(V.metric, name, scores, (rel > 0).double(), *k), 5, f"{name} with 0/1 labels")

@@ -41,6 +41,9 @@ def kmeans_plusplus(X: torch.Tensor, k: int, generator: torch.Generator) -> torc
     The first centre is a row drawn uniformly at random; every next centre is row ``j`` with
     probability ``D_j^2 / sum_i D_i^2``, where ``D_j`` is the distance from row ``j`` to the
     NEAREST centre chosen so far (so a chosen row, with ``D = 0``, is never drawn again).
+    How each draw is made is yours to choose (``torch.randint`` or ``torch.multinomial`` on equal
+    weights for the first, ``torch.multinomial`` or inverse-CDF sampling for the others): only
+    the probabilities are graded, and that the same generator seed gives the same centres.
 
     Returns:
         a new tensor ``(k, d)`` of X's dtype: the chosen rows, in the order they were chosen.

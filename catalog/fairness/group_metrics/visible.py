@@ -77,12 +77,18 @@ def hand_dpd(run):
                  rtol=1e-12, atol=1e-12, what="demographic_parity_difference")
 
 
-@check("equalized odds difference is the larger gap: TPR gap 1/6, FPR gap 1/2 -> 0.5")
+@check("equalized odds difference is the larger gap: TPR gap 1/6, FPR gap 1/2 -> 0.5 (and 2/3 once group 1's "
+       "true positive is missed)")
 def hand_eod(run):
     got = run(summaries, Y, P, S)["eod"]
     expect_close(got, 0.5, "equalized odds difference = max(TPR gap, FPR gap), each gap max - min across groups "
                  "(here the FPR gap, 1/2 - 0, is the larger)", rtol=1e-12, atol=1e-12,
                  what="equalized_odds_difference")
+    missed = P.clone()
+    missed[5] = 0                                   # group 1's TPR drops to 0: TPR gap 2/3 - 0
+    got = run(summaries, Y, missed, S)["eod"]
+    expect_close(got, 2 / 3, "equalized odds difference = max(TPR gap, FPR gap) (here the TPR gap, 2/3 - 0)",
+                 rtol=1e-12, atol=1e-12, what="equalized_odds_difference with y_pred[5] = 0")
 
 
 @check("disparate impact ratio = min / max selection rate: (1/5) / (3/5) = 1/3 fails the four-fifths rule")

@@ -43,7 +43,11 @@ def equal_opportunity_thresholds(scores: torch.Tensor, y_true: torch.Tensor, sen
     For each group, the candidates are its distinct actual-positive scores and ``+inf``; the
     TPR of a candidate t is the fraction of the group's actual positives with ``score >= t``.
     The chosen threshold minimises |TPR(t) - target_tpr|; among equally close candidates, the
-    largest t wins.  A group with no actual positives gets threshold ``+inf`` and TPR NaN.
+    largest t wins.  "Equally close" means exactly equal distances, as with TPRs 1/4 and 3/4
+    around a target of 1/2; distances that are equal in exact arithmetic but not in floating
+    point (TPRs 1/3 and 2/3 around 1/2) are never graded, so compare the distances exactly or
+    within a tolerance up to 1e-9, as you like.  A group with no actual positives gets threshold
+    ``+inf`` and TPR NaN.
 
     Returns:
         a dict: ``"groups"`` (G,) the distinct ids ascending (dtype of ``sensitive``);

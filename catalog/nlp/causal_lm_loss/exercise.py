@@ -46,7 +46,10 @@ def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor, attention_mask: O
         targets of the whole batch, of dtype float32 for float16/bfloat16/float32 logits and
         float64 for float64 logits (as ``F.cross_entropy`` keeps it; transformers would compute
         float64 logits in float32).  Differentiable with respect to ``logits``; finite for any
-        finite logits (a stable log-softmax).  Neither ``logits`` nor ``labels`` is modified.
+        finite logits (a stable log-softmax).  ``logits`` may also hold ``-inf`` (a banned token):
+        the loss is then still finite as long as every counted target's own logit is finite --
+        positions that are no target contribute nothing, not even a NaN.  Neither ``logits`` nor
+        ``labels`` is modified.
     """
     ### BEGIN SOLUTION
     logits = logits[:, :-1]                                      # (B, T-1, V) predictions for 1..T-1

@@ -44,7 +44,10 @@ def train_with_accumulation(model: torch.nn.Module,
         accumulation_steps: ``k >= 1``.
         count_fn: ``count_fn(y)`` is the number of units ``n_i`` that ``loss_fn`` averages over in
             a micro-batch (e.g. the tokens whose label is not ignored).  Default: the number of
-            samples, ``y.shape[0]``.  Every group has at least one unit.
+            samples, ``y.shape[0]`` (not ``y.numel()``: ``y`` may have more dimensions, of another
+            size in each micro-batch).  Every group has at least one unit, but a micro-batch may
+            have none (``n_i = 0``, every label ignored): it contributes nothing -- skip it, its
+            mean loss is undefined (NaN) and NaN times 0 is still NaN.
 
     For each group: discard any gradient already in the parameters (zero them before the group's
     first backward -- including the gradients that were there when this function was called),
@@ -66,6 +69,8 @@ def train_with_accumulation(model: torch.nn.Module,
         optimizer.zero_grad()
         group_loss = 0.0
         for (x, y), n in zip(group, counts):
+            if n == 0:
+                continue                                   # no unit: weight 0, and its mean loss would be NaN
             loss = loss_fn(model(x), y) * (n / total)      # this micro-batch's share of the mean
             loss.backward()                                # .grad accumulates across micro-batches
             group_loss += loss.item()

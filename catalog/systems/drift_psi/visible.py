@@ -41,12 +41,16 @@ def edges_small(run):
                  "1/n_bins, ..., (n_bins-1)/n_bins (no min, no max)", rtol=1e-12, atol=0, what="edges")
 
 
-@check("a sample has PSI 0 against itself")
+@check("a sample has PSI 0 against itself -- and well above 0.25 against itself shifted by one std")
 def psi_identity(run):
     x = torch.randn(500, generator=torch.Generator().manual_seed(0))
     got = number(run(psi, x, x)["out"], "return the PSI as a float", "PSI(x, x)")
     expect_close(got, 0.0, "identical samples fill identical bins: every term (cur - ref) ln(cur / ref) is 0",
                  atol=1e-12, what="PSI(x, x)")
+    got = number(run(psi, x, x + 1.0)["out"], "return the PSI as a float", "PSI(x, x + 1)")
+    if not got > 0.25:
+        raise Fail("a shift by one standard deviation moves most of the mass across the decile bins: "
+                   "PSI far above 0.25", f"PSI(x, x + 1) = {got:.4g}")
 
 
 @check("two bins, reference 1..4, current [1, 1, 1, 4]: PSI = (0.75 - 0.5) ln(1.5) + (0.25 - 0.5) ln(0.5)")

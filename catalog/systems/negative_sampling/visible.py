@@ -53,6 +53,28 @@ def table_of(got, V, what):
     return prob, alias
 
 
+def expect_negatives(got, positives, k, V):
+    """Judge side: (B, k) int64 ids in [0, V), none equal to its row's positive."""
+    got = expect_tensor(got, "sample_negatives returns a (B, k) int64 tensor", shape=(len(positives), k),
+                        dtype=torch.int64)
+    expect(bool(((got >= 0) & (got < V)).all()), "negatives are item ids in [0, V)", f"ids seen: {got.unique().tolist()}")
+    hits = int((got == positives[:, None]).sum())
+    expect(hits == 0, "a draw equal to the row's positive must be redrawn: no negative equals its positive",
+           f"{hits} of {got.numel()} negatives equal their row's positive")
+    return got
+
+
+def expect_alias_draws(got, n, prob, alias):
+    """Judge side: n int64 ids, each one a table may yield (i, or alias[i] where prob[i] < 1), more than one
+    of them (n >= 60 draws from a table with two or more likely ids)."""
+    got = expect_tensor(got, "alias_sample returns an (n,) int64 tensor", shape=(n,), dtype=torch.int64)
+    possible = implied(prob, alias) > 0
+    ok = bool(((got >= 0) & (got < len(prob))).all()) and bool(possible[got.clamp(0, len(prob) - 1)].all())
+    expect(ok and got.unique().numel() > 1, "alias_sample picks a column i uniformly, then returns i with "
+           "probability prob[i] and alias[i] otherwise", f"draws seen: {got.unique().tolist()}")
+    return got
+
+
 P3 = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64)
 
 
@@ -67,12 +89,7 @@ def small_distribution(run):
 @check("sample_negatives returns (B, k) int64 ids, none equal to its row's positive")
 def negatives_exclude_positive(run):
     positives = torch.tensor([0, 1, 2, 0])
-    got = expect_tensor(run(negatives, P3, positives, 50, 0)["out"], "sample_negatives returns a (B, k) int64 tensor",
-                        shape=(4, 50), dtype=torch.int64)
-    expect(bool(((got >= 0) & (got < 3)).all()), "negatives are item ids in [0, V)", f"ids seen: {got.unique().tolist()}")
-    hits = int((got == positives[:, None]).sum())
-    expect(hits == 0, "a draw equal to the row's positive must be redrawn: no negative equals its positive",
-           f"{hits} of 200 negatives equal their row's positive")
+    expect_negatives(run(negatives, P3, positives, 50, 0)["out"], positives, 50, 3)
 
 
 @check("an alias table for [0.5, 0.25, 0.25] draws exactly that distribution")
@@ -84,13 +101,13 @@ def small_alias_table(run):
 
 @check("the same seed gives the same draws")
 def reproducible(run):
-    a = run(negatives, P3, torch.tensor([0, 1]), 20, 7)["out"]
+    a = expect_negatives(run(negatives, P3, torch.tensor([0, 1]), 20, 7)["out"], torch.tensor([0, 1]), 20, 3)
     b = run(negatives, P3, torch.tensor([0, 1]), 20, 7)["out"]
     expect_equal(b, a, "all randomness comes from the generator argument: the same seed gives the same negatives",
                  what="second run with seed 7")
     prob = torch.tensor([1.0, 0.5, 0.5], dtype=torch.float64)
     alias = torch.tensor([0, 0, 0])
-    a = run(alias_draws, prob, alias, 30, 3)["out"]
-    b = run(alias_draws, prob, alias, 30, 3)["out"]
+    a = expect_alias_draws(run(alias_draws, prob, alias, 60, 3)["out"], 60, prob, alias)   # P(one id only) < 1e-10
+    b = run(alias_draws, prob, alias, 60, 3)["out"]
     expect_equal(b, a, "alias_sample draws only from the generator argument: same seed, same draws",
                  what="second alias_sample run with seed 3")

@@ -31,8 +31,11 @@ def sinusoidal_positional_encoding(max_len: int, d_model: int, base: float = 100
         max_len: number of positions (rows), >= 1; row ``pos`` encodes position ``pos``.
         d_model: width of the encoding (columns), >= 1, odd allowed.
         base: the wavelength base (10000 in the paper).
-        dtype: floating dtype of the result; the values must be accurate in that dtype (a float64
-            table agrees with the exact formula to about 1e-12, so compute in ``dtype`` itself).
+        dtype: floating dtype of the result (float32 and float64 are graded).  The values must be
+            as accurate as that dtype allows: a float64 table agrees with the exact formula to
+            1e-10 (a float32 computation cast up is not enough), a float32 table to within the
+            float32 rounding of the angle (about 2e-7 * max_len).  Computing in a more precise
+            dtype and casting down is fine.
 
     Column ``j`` uses the angle ``pos / base ** ((j - j % 2) / d_model)``: even columns hold its
     sine, odd columns its cosine (pairs ``(2i, 2i+1)`` share a frequency, interleaved, not sines in
