@@ -1,0 +1,95 @@
+# BUG: subtracts the chunk's max even when it is -inf, so a chunk of masked tokens gives exp(nan) = nan.
+from typing import List, Tuple
+
+import torch
+
+Summary = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]       # (m, s, t), each (B,)
+
+
+def chunk_summary(logits: torch.Tensor) -> Summary:
+    """``(m, s, t)`` of one chunk of logits.
+
+    Args:
+        logits: float ``(B, V_chunk)``, any finite values or ``-inf``.
+
+    Returns:
+        three float64 ``(B,)`` tensors: ``m`` the row max (``-inf`` for a row that is all ``-inf``),
+        ``s = sum exp(x - m)`` and ``t = sum exp(x - m) * x`` over the row's finite logits (both 0 for an
+        all ``-inf`` row).
+    """
+    x = logits.double()
+    m = x.max(dim=1).values                                              # (B,)
+    finite = torch.isfinite(x)
+    w = torch.exp(x - m[:, None])                                                  # (B, V_chunk)
+    t = (w * torch.where(finite, x, torch.zeros_like(x))).sum(dim=1)
+    return m, w.sum(dim=1), t
+
+
+def merge_summaries(a: Summary, b: Summary) -> Summary:
+    """The summary of the two chunks together: rescale both to ``max(m_a, m_b)`` and add (a side whose
+    ``m`` is ``-inf`` contributes 0)."""
+    (m_a, s_a, t_a), (m_b, s_b, t_b) = a, b
+    m = torch.maximum(m_a, m_b)
+    safe_m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+
+    def scale(m_side):                                                  # exp(m_side - m), 0 for an empty side
+        return torch.where(torch.isfinite(m_side), torch.exp(m_side - safe_m), torch.zeros_like(m_side))
+
+    return m, s_a * scale(m_a) + s_b * scale(m_b), t_a * scale(m_a) + t_b * scale(m_b)
+
+
+def streaming_entropy(chunks: List[torch.Tensor]) -> torch.Tensor:
+    """The entropy (nats) of ``softmax`` over the concatenation of ``chunks`` along dim 1, one pass.
+
+    Args:
+        chunks: float ``(B, V_k)`` tensors; every row has at least one finite logit overall.
+
+    Returns:
+        float64 ``(B,)``: ``log Z - E_p[x]`` from the merged summary.
+    """
+    total = chunk_summary(chunks[0])
+    for chunk in chunks[1:]:
+        total = merge_summaries(total, chunk_summary(chunk))
+    m, s, t = total
+    return m + torch.log(s) - t / s
+
+
+class RunningStats:
+    """Count, mean and variance of a stream of values, updated batch by batch, mergeable.
+
+    Attributes (float64 0-dim tensors, except ``count``, an int): ``count``, ``mean`` (0.0 while
+    empty) and ``m2``, the sum of squared deviations from the mean.
+    """
+
+    def __init__(self):
+        self.count = 0
+        self.mean = torch.tensor(0.0, dtype=torch.float64)
+        self.m2 = torch.tensor(0.0, dtype=torch.float64)
+
+    def merge(self, other: "RunningStats") -> "RunningStats":
+        """A new ``RunningStats`` of both streams together (Chan's formula); neither input changes."""
+        out = RunningStats()
+        out.count = self.count + other.count
+        if out.count == 0:
+            return out
+        delta = other.mean - self.mean
+        out.mean = self.mean + delta * other.count / out.count
+        out.m2 = self.m2 + other.m2 + delta ** 2 * self.count * other.count / out.count
+        return out
+
+    def update(self, values: torch.Tensor) -> None:
+        """Add a batch (any shape, any float dtype; computed in float64): merge this stream with the
+        batch's own count, mean and M2."""
+        x = values.double().reshape(-1)
+        batch = RunningStats()
+        batch.count = x.numel()
+        if batch.count:
+            batch.mean = x.mean()
+            batch.m2 = ((x - batch.mean) ** 2).sum()
+        merged = self.merge(batch)
+        self.count, self.mean, self.m2 = merged.count, merged.mean, merged.m2
+
+    def variance(self, unbiased: bool = True) -> torch.Tensor:
+        """``m2 / (count - 1)`` (unbiased) or ``m2 / count``; ``nan`` when the divisor is 0."""
+        divisor = self.count - 1 if unbiased else self.count
+        return self.m2 / divisor if divisor > 0 else torch.tensor(float("nan"), dtype=torch.float64)
