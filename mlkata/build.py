@@ -20,6 +20,10 @@ from . import catalog
 from .catalog import Exercise
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+# Inside a region, a GIVEN marker ends the solution's lines and starts the code the stub shows
+# instead of ``raise NotImplementedError``, written as comments ("# " after the region's indent) so
+# that the reference still runs: a debugging exercise hands the learner broken code this way.
+GIVEN = "### GIVEN CODE"
 MANIFEST = ".mlkata-build.json"
 
 
@@ -33,28 +37,52 @@ class Region:
     end: int            # line index of the END marker
     indent: str
     function: str       # the enclosing def, for the stub's message
+    given: int | None = None    # line index of the GIVEN marker, when the stub shows given code
+
+    @property
+    def solution_end(self) -> int:
+        """Line index just after the solution's last line."""
+        return self.end if self.given is None else self.given
+
+    def given_code(self, lines: list[str]) -> list[str]:
+        """The stub's code for this region: the commented lines after GIVEN, uncommented."""
+        out = []
+        for line in lines[self.given + 1:self.end]:
+            body = line[len(self.indent):]
+            out.append("" if not line.strip() else self.indent + body[2:] if body.startswith("# ") else
+                       self.indent + body[1:])
+        return out
 
 
 def solution_regions(lines: list[str], origin: str) -> list[Region]:
     """The solution regions of a reference, validated (balanced, not nested, not empty)."""
-    regions, open_at = [], None
+    regions, open_at, given_at = [], None, None
     for i, line in enumerate(lines):
         marker = line.strip()
         if marker == BEGIN:
             if open_at is not None:
                 raise BuildError(f"{origin}:{i + 1}: nested {BEGIN}")
             open_at = i
+        elif marker == GIVEN:
+            if open_at is None or given_at is not None:
+                raise BuildError(f"{origin}:{i + 1}: {GIVEN} " + ("outside a solution region" if open_at is None
+                                                                 else "twice in one region"))
+            given_at = i
+        elif given_at is not None and marker != END and marker and not marker.startswith("#"):
+            raise BuildError(f"{origin}:{i + 1}: the code after {GIVEN} must be commented out ('# ' + code), "
+                             "so that the reference runs without it")
         elif marker == END:
             if open_at is None:
                 raise BuildError(f"{origin}:{i + 1}: {END} without {BEGIN}")
-            if i == open_at + 1:
-                raise BuildError(f"{origin}:{i + 1}: empty solution region")
+            if i == open_at + 1 or given_at == i - 1:
+                raise BuildError(f"{origin}:{i + 1}: empty solution region" if given_at is None else
+                                 f"{origin}:{i + 1}: no given code after {GIVEN}")
             indent = lines[open_at][: len(lines[open_at]) - len(lines[open_at].lstrip())]
             if not indent:
                 raise BuildError(f"{origin}:{open_at + 1}: a solution region at module level would make "
                                  "the stub raise on import; put it inside a function")
-            regions.append(Region(open_at, i, indent, _enclosing_def(lines, open_at, indent)))
-            open_at = None
+            regions.append(Region(open_at, i, indent, _enclosing_def(lines, open_at, indent), given_at))
+            open_at, given_at = None, None
     if open_at is not None:
         raise BuildError(f"{origin}:{open_at + 1}: {BEGIN} is never closed")
     if not regions:
@@ -97,22 +125,36 @@ JUPYTEXT_HEADER = ("# ---", "# jupyter:", "#   kernelspec:", "#     display_name
 
 
 def stub(ex: Exercise) -> tuple[Path, str]:
-    """The learner's file: solution regions become ``raise NotImplementedError``."""
+    """The learner's file: solution regions become ``raise NotImplementedError`` (or, where a
+    region has a GIVEN part, that given code)."""
     lines = _read_reference(ex)
     out, last = [], 0
-    for r in solution_regions(lines, _rel(ex, ex.reference_source)):
+    regions = solution_regions(lines, _rel(ex, ex.reference_source))
+    for r in regions:
         out += lines[last:r.start]
-        out += [f"{r.indent}# YOUR CODE HERE",
-                f'{r.indent}raise NotImplementedError("{r.function}: fill in this part")']
+        if r.given is not None:
+            out += r.given_code(lines)
+        else:
+            out += [f"{r.indent}# YOUR CODE HERE",
+                    f'{r.indent}raise NotImplementedError("{r.function}: fill in this part")']
         last = r.end + 1
     out += lines[last:]
+    try:
+        ast.parse("\n".join(out))
+    except SyntaxError as e:
+        raise BuildError(f"{_rel(ex, ex.reference_source)}: the stub its GIVEN code makes does not parse "
+                         f"(stub line {e.lineno}: {e.msg})") from None
+    todo = [r for r in regions if r.given is None]
+    task = ("Fill in the parts marked YOUR CODE HERE" if len(todo) == len(regions) else
+            "This code runs but has bugs: find and fix them (the docstrings say what it must do)" if not todo else
+            "Fill in the parts marked YOUR CODE HERE and fix the bugs in the code given")
     # Titles never go on the first two lines: Python reads "coding: x" there as an encoding.
     header = [
         *JUPYTEXT_HEADER,
         f"# mlkata exercise {ex.id}",
         "#",
         f"# {ex.title}",
-        "# Fill in the parts marked YOUR CODE HERE, then check your work with",
+        f"# {task}, then check your work with",
         f"#     pytest {_rel(ex, ex.visible_test)}      (or: mlkata check {ex.id})",
         f"# Stuck? mlkata hint {ex.id}",
         f"# (Generated by `mlkata build` from {_rel(ex, ex.reference_source)}.)",
@@ -122,13 +164,41 @@ def stub(ex: Exercise) -> tuple[Path, str]:
 
 def solution(ex: Exercise) -> tuple[Path, str]:
     """The clean reference: the authored source without its markers."""
-    lines = _read_reference(ex)
-    drop = {i for r in solution_regions(lines, _rel(ex, ex.reference_source)) for i in (r.start, r.end)}
-    body = [line for i, line in enumerate(lines) if i not in drop]
+    body = without_markers(_read_reference(ex), _rel(ex, ex.reference_source))
     header = [f"# Reference solution of mlkata exercise {ex.id}",
               f"# (Generated by `mlkata build` from {_rel(ex, ex.reference_source)}; edit that file, not this one.)",
               f"# {ex.title}"]
     return ex.solution, "\n".join(header + body) + "\n"
+
+
+def without_markers(lines: list[str], origin: str) -> list[str]:
+    """The reference's lines without the region markers and without any GIVEN code."""
+    drop = set()
+    for r in solution_regions(lines, origin):
+        drop |= {r.start, r.end} | set(range(r.solution_end, r.end))
+    return [line for i, line in enumerate(lines) if i not in drop]
+
+
+def gives_code(ex: Exercise) -> bool:
+    """Whether the stub shows given code (a debugging exercise) in place of some solution."""
+    lines = _read_reference(ex)
+    return any(r.given is not None for r in solution_regions(lines, _rel(ex, ex.reference_source)))
+
+
+def notebook_code(lines: list[str], origin: str) -> tuple[str, bool]:
+    """The solution cell's code: regions keep their markers (nbgrader clears them), GIVEN regions
+    become their given code.  Returns (code, whether any region is left for nbgrader)."""
+    out, last, left = [], 0, False
+    for r in solution_regions(lines, origin):
+        out += lines[last:r.start]
+        if r.given is not None:
+            out += r.given_code(lines)
+        else:
+            out += lines[r.start:r.end + 1]
+            left = True
+        last = r.end + 1
+    out += lines[last:]
+    return "\n".join(out), left
 
 
 def _top_level(text: str) -> dict[str, str]:
@@ -190,11 +260,13 @@ STEPS = (stub, visible_test, solution, notebook)
 
 
 def _global_files(root: Path) -> list[tuple[Path, str]]:
-    from . import coverage
+    from . import coverage, quality
     conftest = ('"""Generated by `mlkata build`: one line per exercise at the end of `pytest exercises/`."""\n'
                 "from mlkata.pytest_glue import pytest_terminal_summary  # noqa: F401\n")
     return [(root / "exercises" / "conftest.py", conftest),
-            (root / "docs" / "coverage.md", coverage.markdown(coverage.compute(root)))]
+            (root / "docs" / "coverage.md", coverage.markdown(coverage.compute(root))),
+            # rendered from the measured figures (docs/quality.json), never by grading here
+            (root / quality.PAGE, quality.markdown(root))]
 
 
 def plan(root: Path = catalog.ROOT, only: list[str] | None = None) -> list[tuple[Path, str]]:
@@ -243,7 +315,8 @@ def stale(root: Path = catalog.ROOT) -> list[str]:
     for rel in manifest:
         if rel not in known and (root / rel).exists():
             problems.append(f"orphaned (no longer generated): {rel}")
-    return problems + course.release_problems(root)
+    from . import quality
+    return problems + quality.problems(root) + course.release_problems(root)
 
 
 def write(root: Path = catalog.ROOT, force: bool = False, only: list[str] | None = None

@@ -147,6 +147,9 @@ def solution_notebook(source: Path) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if HIDDEN_BEGIN in cell.source:
             continue
+        if cell.metadata.get("mlkata", {}).get("given"):          # code given to fix: show it fixed
+            from .notebooks import solution_code
+            cell.source = solution_code(catalog.get(nb.metadata["mlkata"]["exercise"]))
         cell.source = "\n".join(l for l in cell.source.splitlines() if l.strip() not in (SOLUTION_BEGIN, SOLUTION_END))
         cell.metadata.pop("nbgrader", None)
         keep.append(cell)
@@ -201,7 +204,8 @@ def _extract_submission(notebook: Path, target_root: Path) -> str | None:
 
 
 def _solution_cells(nb) -> list:
-    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    from .notebooks import learner_cells
+    return learner_cells(nb)
 
 
 def in_cells(message: str, nb) -> str:

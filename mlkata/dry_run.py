@@ -59,7 +59,7 @@ def half_solved(ex, solution_source: str) -> str | None:
     """The solution cell with its later solution regions (at least one, not all) replaced by what
     nbgrader releases; with a single region, the exercise's first buggy variant; else None."""
     lines = solution_source.split("\n")
-    regions = solution_regions(lines, ex.id)
+    regions = [] if _given(ex) else solution_regions(lines, ex.id)
     if len(regions) < 2:
         bugs = sorted((ex.root / "tests" / "variants" / ex.id).glob("bug_*.py"))
         return bugs[0].read_text() if bugs else None
@@ -73,7 +73,13 @@ def half_solved(ex, solution_source: str) -> str | None:
 
 
 def _solution_cell(nb):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    from .notebooks import learner_cells
+    return learner_cells(nb)[0]
+
+
+def _given(ex) -> bool:
+    from .build import gives_code
+    return gives_code(ex)
 
 
 def dry_run(root: Path, assignment: str, exercise_ids: list[str] | None = None, progress=None) -> list[Row]:
@@ -116,6 +122,9 @@ def _hand_in(course: Path, assignment: str, kind: str, ex) -> None:
     source = nbformat.read(ex.notebook, as_version=4)
     nb = nbformat.read(course / "release" / assignment / ex.notebook.name, as_version=4)
     reference = _solution_cell(source).source
+    if _given(ex):                   # the notebook holds the code to fix: the reference is the fixed code
+        from .notebooks import solution_code
+        reference = solution_code(ex)
     code = {"reference": _without_markers(reference), "stub": None, "half-solved": half_solved(ex, reference)}[kind]
     if kind == "half-solved" and code is None:
         return                       # one solution region and no buggy variant: nothing half-solved

@@ -57,6 +57,22 @@ def _grade_id(name: str, suffix: str) -> str:
     return f"{name}-{suffix}".replace("_", "-")
 
 
+GIVEN_META = {"mlkata": {"given": True}}
+
+
+def learner_cells(nb) -> list:
+    """The code cells holding the learner's code: nbgrader solution cells, and given code to fix."""
+    return [c for c in nb.cells if c.cell_type == "code" and (c.metadata.get("nbgrader", {}).get("solution")
+                                                               or c.metadata.get("mlkata", {}).get("given"))]
+
+
+def solution_code(ex: Exercise) -> str:
+    """The reference's code as a notebook holds it: no module docstring, no markers, no given code."""
+    from .build import without_markers
+    lines = without_markers(ex.reference_source.read_text().splitlines(), ex.id)
+    return _split_docstring("\n".join(lines))[1]
+
+
 def source_notebook(ex: Exercise, reference: str) -> str:
     """The nbgrader source notebook of ``ex`` as JSON text (deterministic).
 
@@ -66,22 +82,28 @@ def source_notebook(ex: Exercise, reference: str) -> str:
     re-inserts hidden tests) contains a line of grader code.
     """
     import nbformat
+    from .build import notebook_code
     from .grading import check_module
     doc, code = _split_docstring(reference)
+    code, for_nbgrader = notebook_code(code.split("\n"), ex.id)
     visible = checks_of(check_module("visible", ex))
     hidden = checks_of(check_module("hidden", ex))
     name = ex.name
     total = sum(c.points for c in visible + hidden)
     statement = (f"# {ex.title}\n\n`{ex.id}` · {ex.difficulty} · about {ex.minutes} min · {total:g} points\n\n"
-                 f"{doc}\n\nFill in the cell marked `YOUR CODE HERE`, run it, then run the checks below. "
-                 f"Each check cell is worth the points it shows; hidden checks run when the notebook is graded.")
+                 f"{doc}\n\n" + ("Fill in the cell marked `YOUR CODE HERE`, run it, then run the checks below. "
+                                  if for_nbgrader else "The code cell below runs but has bugs: find and fix them, "
+                                  "run it, then run the checks below. ") +
+                 "Each check cell is worth the points it shows; hidden checks run when the notebook is graded.")
+    # Code the learner is given to fix (no region left for nbgrader to clear) is a plain editable
+    # cell, marked for mlkata's course tools: nbgrader would replace a solution cell without regions.
+    code_meta = _cell_meta(_grade_id(name, "solution"), solution=True) if for_nbgrader else GIVEN_META
     setup = SETUP_CELL
     cells = [
         nbformat.v4.new_markdown_cell(statement, metadata=_cell_meta(_grade_id(name, "statement")),
                                       id=_grade_id(name, "statement")),
         nbformat.v4.new_code_cell(setup, metadata=_cell_meta(_grade_id(name, "setup")), id=_grade_id(name, "setup")),
-        nbformat.v4.new_code_cell(code, metadata=_cell_meta(_grade_id(name, "solution"), solution=True),
-                                  id=_grade_id(name, "solution")),
+        nbformat.v4.new_code_cell(code, metadata=code_meta, id=_grade_id(name, "solution")),
         nbformat.v4.new_markdown_cell("## Visible checks", metadata=_cell_meta(_grade_id(name, "checks-title")),
                                       id=_grade_id(name, "checks-title")),
         nbformat.v4.new_code_cell(ex.visible_checks.read_text().rstrip("\n"),

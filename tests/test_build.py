@@ -87,3 +87,70 @@ def test_check_reports_stale_files_after_an_authored_change(repo_copy):
 def test_a_module_level_solution_region_is_refused():
     with pytest.raises(build.BuildError, match="module level"):
         build.solution_regions(["### BEGIN SOLUTION", "X = 1", "### END SOLUTION"], "ref.py")
+
+
+GIVEN_REFERENCE = '''"""Doc."""
+
+
+def f(x):
+    """Contract: x + 1."""
+    y = 2 * x
+    ### BEGIN SOLUTION
+    return x + 1
+    ### GIVEN CODE
+    # return y + 1  # broken on purpose
+    ### END SOLUTION
+
+
+def g(x):
+    ### BEGIN SOLUTION
+    return x
+    ### END SOLUTION
+'''
+
+
+def test_given_code_replaces_the_stub_of_its_region_and_leaves_the_solution():
+    lines = GIVEN_REFERENCE.splitlines()
+    first, second = build.solution_regions(lines, "ref.py")
+    assert first.given is not None and second.given is None
+    assert first.given_code(lines) == ["    return y + 1  # broken on purpose"]
+    assert build.without_markers(lines, "ref.py") == [line for line in lines if "###" not in line and
+                                                      "broken on purpose" not in line]
+    code, for_nbgrader = build.notebook_code(lines, "ref.py")
+    assert "    return y + 1  # broken on purpose" in code.splitlines() and for_nbgrader   # g's region is left
+    given_only = "\n".join(lines[:12])                                  # f alone: nothing left for nbgrader
+    assert build.notebook_code(given_only.splitlines(), "ref.py")[1] is False
+
+
+@pytest.mark.parametrize("broken,complaint", [
+    ("def f():\n    ### GIVEN CODE\n    # x\n", "outside a solution region"),
+    ("def f():\n    ### BEGIN SOLUTION\n    x\n    ### GIVEN CODE\n    ### END SOLUTION\n", "no given code"),
+    ("def f():\n    ### BEGIN SOLUTION\n    x\n    ### GIVEN CODE\n    return 1\n    ### END SOLUTION\n",
+     "must be commented out"),
+    ("def f():\n    ### BEGIN SOLUTION\n    x\n    ### GIVEN CODE\n    # a\n    ### GIVEN CODE\n    # b\n"
+     "    ### END SOLUTION\n", "twice"),
+])
+def test_malformed_given_code_is_reported(broken, complaint):
+    with pytest.raises(build.BuildError, match=complaint):
+        build.solution_regions(broken.splitlines(), "ref.py")
+
+
+def test_a_debugging_exercise_ships_the_broken_code(repo_copy):
+    """Every exercise whose reference gives code: the stub holds that code uncommented (no
+    NotImplementedError where it stood), the solution none of it, and the notebook's code cell is
+    a plain editable cell marked as given (nbgrader would clear a solution cell without regions)."""
+    import nbformat
+    given = [ex for ex in catalog.load(repo_copy).values() if build.gives_code(ex)]
+    assert given, "no exercise gives code to fix"
+    for ex in given:
+        lines = ex.reference_source.read_text().splitlines()
+        stub, solution = ex.stub.read_text(), ex.solution.read_text()
+        for r in build.solution_regions(lines, ex.id):
+            if r.given is not None:
+                assert all(line in stub for line in r.given_code(lines) if line.strip())
+                assert not any(line.strip() in solution for line in r.given_code(lines) if line.strip())
+        assert "### GIVEN CODE" not in stub + solution and "bugs" in stub.splitlines()[11]
+        nb = nbformat.read(ex.notebook, as_version=4)
+        cell = next(c for c in nb.cells if c.id == f"{ex.name}-solution".replace("_", "-"))
+        assert cell.metadata.get("mlkata", {}).get("given") and "nbgrader" not in cell.metadata
+        assert cell.source.strip() in stub

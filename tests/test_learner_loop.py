@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mlkata import catalog
+from mlkata import build, catalog
+from mlkata.checks import checks_of
+from mlkata.grading import check_module
 from helpers import ROOT
 
 BIN = Path(sys.executable).parent
@@ -35,16 +37,23 @@ def filled(tmp_path_factory):
 
 
 def test_untouched_stubs_fail_with_one_todo_line_per_exercise():
+    """An untouched stub is one TODO line and one failure; a debugging exercise's stub (broken code
+    that runs) fails each of its visible checks with its rule and says FAIL."""
+    given = {e: len(checks_of(check_module("visible", catalog.get(e)))) for e in EXERCISES
+             if build.gives_code(catalog.get(e))}
+    failures = len(EXERCISES) - len(given) + sum(given.values())
     out = run(pytest_cmd("exercises"))
     assert out.returncode == 1, out.stdout[-2000:]
     summary = out.stdout.split("mlkata: one line per exercise")[1]
     for ex_id in EXERCISES:
-        assert f"TODO {ex_id}: not implemented yet" in summary
-    assert f"{len(EXERCISES)} failed" in out.stdout.strip().splitlines()[-1], "one failure per untouched exercise"
+        line = f"FAIL {ex_id}: 0/{given[ex_id]} visible checks pass" if ex_id in given else \
+            f"TODO {ex_id}: not implemented yet"
+        assert line in summary
+    assert f"{failures} failed" in out.stdout.strip().splitlines()[-1], "one failure per untouched exercise"
     assert "short test summary" not in out.stdout, "the mlkata lines replace pytest's repeat of every failure"
     assert "Traceback" not in out.stdout
     asked = run(pytest_cmd("exercises") + ["-rf"])
-    assert asked.stdout.count("FAILED ") == len(EXERCISES), "a learner who asks for pytest's summary gets it"
+    assert asked.stdout.count("FAILED ") == failures, "a learner who asks for pytest's summary gets it"
 
 
 def test_references_pass_and_the_summary_announces_the_hidden_checks(filled):
