@@ -55,8 +55,13 @@ def last_index_random(run):
 
 @check("last_token_index accepts a bool mask and single-token rows")
 def last_index_bool(run):
-    mask = torch.tensor([[True, False, False], [False, False, True], [False, True, False]])
-    expect_equal(run(V.last_index, mask), torch.tensor([0, 2, 1]), "a bool attention mask works like a 0/1 one; "
+    _, mask, _ = batch(5, "mixed", B=10, T=12)
+    mask = mask.bool()
+    mask[1] = False
+    mask[1, 0] = True                                            # one real token, at the very start
+    mask[2] = False
+    mask[2, 7] = True                                            # one real token, in the middle
+    expect_equal(run(V.last_index, mask), oracle_last(mask), "a bool attention mask works like a 0/1 one; "
                  "a row with one real token has it as its last", what="last_token_index(bool mask)")
 
 
