@@ -97,3 +97,31 @@ def test_one_implemented_unit_keeps_its_points(exercise_id, unit, at_least):
     result = nulls.grade_source(ex, nulls.partial_source(ex, {unit}), isolate=False)
     assert at_least <= result.score < result.max_score, \
         f"{exercise_id} with only {unit} implemented scored {result.score:g}/{result.max_score:g}"
+
+
+# --------------------------------------------------------------------------------------------
+# Stubs are consistent: a module stub can be constructed before its __init__ is written
+# --------------------------------------------------------------------------------------------
+
+def _module_classes_missing_super_init(source: str) -> list[str]:
+    """Classes deriving from nn.Module whose __init__ does not call super().__init__() as given code."""
+    import ast
+    missing = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.ClassDef) or not any(ast.unparse(b).endswith("Module") for b in node.bases):
+            continue
+        init = next((f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+        calls = [] if init is None else [ast.unparse(c.func) for c in ast.walk(init) if isinstance(c, ast.Call)]
+        if init is not None and "super().__init__" not in calls:
+            missing.append(node.name)
+    return missing
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_module_stubs_call_super_init(exercise_id):
+    """Every nn.Module stub keeps ``super().__init__()`` outside the solution region, as given code,
+    so that the stubs of all module exercises start the same way."""
+    ex = catalog.get(exercise_id)
+    missing = _module_classes_missing_super_init(ex.stub.read_text())
+    assert not missing, f"{exercise_id}: the stub of {', '.join(missing)} does not call super().__init__() " \
+                        "-- move it above ### BEGIN SOLUTION in the reference"

@@ -50,6 +50,7 @@ class BatchNorm(nn.Module):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True):
+        super().__init__()
         # YOUR CODE HERE
         raise NotImplementedError("__init__: fill in this part")
 

@@ -42,7 +42,9 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True,
             ``ValueError``.
         training: when False, dropout is the identity.
         generator: if given, every random draw is taken from it (same seed, same output);
-            otherwise from torch's global random number generator.
+            otherwise from torch's global random number generator.  How you draw the mask
+            (``torch.rand``, ``torch.bernoulli``, ...) is yours: only its distribution and the
+            reproducibility are graded, never particular draws.
 
     Returns:
         a tensor with the shape and dtype of ``x``.  In training mode each element is, independently

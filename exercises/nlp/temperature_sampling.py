@@ -31,8 +31,10 @@ such a token has probability exactly 0 at every temperature and is never drawn.
 
 Mirror Hugging Face transformers' sampling step -- ``TemperatureLogitsWarper`` (logits / T),
 then ``softmax`` and ``torch.multinomial`` in ``generate(do_sample=True)``, with ``T = 0``
-meaning greedy decoding (``do_sample=False``) -- without calling the warper.  Every random draw
-comes from the ``torch.Generator`` you are given, so a seed reproduces a sample.
+meaning greedy decoding (``do_sample=False``) -- without calling the warper.  "Mirror" means the
+same distribution, not the same draws: sample with ``torch.multinomial``, an inverse CDF or the
+Gumbel-max trick, as you like.  Every random draw comes from the ``torch.Generator`` you are
+given, so a seed reproduces a sample.
 """
 from typing import Optional
 
@@ -73,7 +75,9 @@ def sample_next_token(logits: torch.Tensor, temperature: float = 1.0,
         generator: every random draw comes from it (so the same seed gives the same tokens);
             when None, torch's global generator is used.
 
-    Rows are sampled independently; a token whose logit is ``-inf`` is never drawn.
+    Rows are sampled independently; a token whose logit is ``-inf`` is never drawn.  Only the
+    distribution is graded (the rate of every token over many draws, and that the same generator
+    seed repeats the ids): how you turn random numbers into ids is yours to choose.
 
     Returns:
         an int64 tensor of shape ``logits.shape[:-1]`` (a 0-dim tensor for a 1-D input) holding

@@ -92,7 +92,11 @@ class DynamicLossScaler:
     def update(self) -> None:
         """End the iteration: back off after an overflow (and restart the count of good steps),
         otherwise count the good step and grow the scale when the count reaches
-        ``growth_interval`` (then restart the count)."""
+        ``growth_interval`` (then restart the count).
+
+        ``update`` ends an iteration that called ``step``; called without a ``step`` since the
+        last ``update`` it may do what you like -- raise (as ``torch.amp.GradScaler`` does) or
+        count a good step -- that case is not graded."""
         # YOUR CODE HERE
         raise NotImplementedError("update: fill in this part")
 

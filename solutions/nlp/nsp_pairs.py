@@ -96,7 +96,10 @@ def make_nsp_examples(documents: list[Document], cls_id: int, sep_id: int, max_l
       sentences chosen uniformly.
 
     Each example draws afresh, independently of the others.  A document with a single sentence
-    gives no example but can still supply random sentences.
+    gives no example but can still supply random sentences.  How and in which order you draw
+    (a coin, then a document, then a sentence; or one draw over all candidate sentences
+    weighted to the same probabilities) is yours to choose: only these probabilities are graded,
+    and that the same generator seed gives the same examples.
 
     Returns:
         a list of dicts ``{"input_ids": list[int], "token_type_ids": list[int], "is_next": int}``,

@@ -22,7 +22,9 @@ The environment is given as two plain functions, a deterministic transition tabl
     step(s, a) -> (s_next, r, done)     one transition from state s
 
 Every random choice goes through the ``torch.Generator`` you are given, so that a seed makes a
-whole training run reproducible.
+whole training run reproducible.  How you draw is yours (a coin then an action, or one draw from
+the action probabilities): only the probabilities and the reproducibility are graded, never
+particular draws.
 """
 from typing import Callable, Optional, Tuple
 

@@ -35,8 +35,8 @@ class BatchNorm(nn.Module):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True):
-        ### BEGIN SOLUTION
         super().__init__()
+        ### BEGIN SOLUTION
         self.num_features, self.eps, self.momentum, self.affine = num_features, eps, momentum, affine
         if affine:
             self.weight = nn.Parameter(torch.ones(num_features))

@@ -43,7 +43,9 @@ def make_mlp(in_features: int, width: int, out_features: int, depth: int, activa
             ``"he"``: normal, mean 0, std ``sqrt(2 / fan_in)``.
             Every bias is set to 0.
         generator: if given, every random draw is taken from it (same seed, same weights);
-            otherwise from torch's global random number generator.
+            otherwise from torch's global random number generator.  How you draw (``normal_``,
+            ``torch.randn`` then scaling, ...) is yours: the distribution and the reproducibility
+            are graded, never particular draws.
 
     Raises:
         ValueError: for ``depth < 1``, an unknown ``activation`` or an unknown ``init``.

@@ -90,7 +90,9 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0,
             that requires grad: filling it is not recorded by autograd).
         gain: the scaling factor, e.g. ``calculate_gain("tanh")``.
         generator: draw from this ``torch.Generator`` when given (the global RNG is then left
-            alone), else from the global RNG.
+            alone), else from the global RNG.  How you draw (``uniform_``, ``torch.rand`` and an
+            affine map, ...) is yours: the distribution and the reproducibility are graded, never
+            particular draws.
 
     Returns:
         ``tensor`` itself (the same object), its shape and dtype unchanged.

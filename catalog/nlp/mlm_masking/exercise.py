@@ -39,7 +39,9 @@ def mask_tokens(
         special_token_ids: ids that are never selected (a list, tuple or set of ints; may be empty).
         mlm_probability: each non-special position is selected independently with this probability.
         generator: when given, every random draw comes from it, so the same seed gives the
-            same result; when None, torch's global generator is used.
+            same result; when None, torch's global generator is used.  How many draws you make
+            and in which order is yours: only the probabilities and the reproducibility are
+            graded, never particular draws.
 
     Returns:
         inputs: int64, same shape as ``input_ids``.  A selected position holds ``mask_token_id``
