@@ -79,12 +79,13 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
                    call_timeout: float = sandbox.DEFAULT_CALL_TIMEOUT,
                    memory_bytes: int = sandbox.DEFAULT_MEMORY, budget: float = 120.0,
                    extra_protected: tuple[str, ...] = (), require_isolation: bool = False,
-                   source_policy: bool = True, audit_hook: bool = True) -> ExerciseResult:
+                   source_policy: bool = True, audit_hook: bool = True, confine: bool = True) -> ExerciseResult:
     """Grade one exercise of a submission; every fault of the learner's code becomes a message.
 
     ``source_policy`` and ``audit_hook`` switch off the two toolkit-level layers (the source scan
     and policy read by the judge, the audit hook in the child) -- only for tests that show what
-    the kernel's layers and the runtime record stop on their own.
+    the kernel's layers and the runtime record stop on their own; ``confine=False`` skips the
+    kernel's layers (for the benchmark, which measures what they cost).
     """
     pairs = checks_for(ex, hidden)
     student_file = str(ex.submission_file(submission_dir))
@@ -101,7 +102,8 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
                           hidden_probe_modules={m.__name__: m.__file__ for m in modules[1:]},
                           forbidden=list(ex.forbidden),
                           protected=protected_paths(ex, submission_dir) + list(extra_protected),
-                          memory_bytes=memory_bytes, cpu_seconds=int(budget) + 60, audit_hook=audit_hook)
+                          memory_bytes=memory_bytes, cpu_seconds=int(budget) + 60, audit_hook=audit_hook,
+                          confine=confine)
         session = sandbox.IsolatedSession(job, call_timeout=call_timeout, budget=budget,
                                           require_isolation=require_isolation)
     else:

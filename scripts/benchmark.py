@@ -5,7 +5,8 @@
 
 1. Single submission, median wall time and ratio to `python -c "import torch"`:
    `pytest exercises/<one>` (references filled in), `mlkata grade` of the references and of the stubs,
-   and the same grading *bare* (checks in one process, no sandbox) -- the cost of isolation.
+   the same grading *bare* (checks in one process, no sandbox) -- the cost of isolation -- and
+   sandboxed without the kernel's confinement, with each child's own report of what confining cost.
 2. A synthetic class (references, stubs and buggy variants in turn) on the core exercises with
    `mlkata grade-batch --workers 1` and `--workers 2`: per-submission time, throughput, speed-up.
 3. `nbgrader autograde` of one submission of the core notebooks: time per notebook, beside
@@ -48,6 +49,11 @@ CORE = ["fundamentals/gradient_clipping", "transformer/attention", "nlp/mlm_mask
 # so that sandboxed / bare measures the sandbox and nothing else.
 BARE = ("import os, sys, torch; torch.set_num_threads(1); from mlkata import grading; "
         "grading.grade(sys.argv[1], sys.argv[2:] or None, isolate=False); sys.stdout.flush(); os._exit(0)")
+# Sandboxed, but without the kernel's layers (mlkata/confine.py): what Landlock, seccomp and the
+# uid drop add to the sandbox.  The CLI's own order: the server starts before torch is imported here.
+UNCONFINED = ("import os, sys; from mlkata import server; server.start(); import torch; "
+              "torch.set_num_threads(1); from mlkata import grading; "
+              "grading.grade(sys.argv[1], sys.argv[2:] or None, confine=False); sys.stdout.flush(); os._exit(0)")
 
 
 def single(args) -> None:
@@ -63,6 +69,7 @@ def single(args) -> None:
             ("mlkata grade --submission solutions", [str(BIN / "mlkata"), "grade", "--submission", "solutions"], ROOT),
             ("mlkata grade --submission exercises", [str(BIN / "mlkata"), "grade", "--submission", "exercises"], ROOT),
             ("bare: same checks in one process, no sandbox", [sys.executable, "-c", BARE, "solutions"], ROOT),
+            ("sandboxed, no kernel confinement", [sys.executable, "-c", UNCONFINED, "solutions"], ROOT),
         ]
         results = [(label, median(cmd, args.repeat, cwd)) for label, cmd, cwd in rows]
     floor = results[0][1]
@@ -71,6 +78,18 @@ def single(args) -> None:
     for label, seconds in results:
         print(f"  {label:47s} {seconds:6.2f} s   {seconds / floor:5.2f} x import torch")
     print(f"  isolation cost: sandboxed / bare grading of the references = {results[2][1] / results[4][1]:.2f} x")
+    print(f"  of which the kernel's layers: sandboxed / sandboxed without confinement = "
+          f"{results[2][1] / results[5][1]:.2f} x; {_confinement_ms():.1f} ms per child (median)")
+
+
+def _confinement_ms() -> float:
+    """Median time a child spends applying the kernel's layers, from its own reports."""
+    code = ("import statistics, sys; from mlkata import grading, sandbox; sandbox.warm_up(); seen = []; "
+            "take = sandbox.IsolatedSession._take_confinement; "
+            "sandbox.IsolatedSession._take_confinement = lambda self, r: (seen.append(r['seconds']), take(self, r))[1]; "
+            "grading.grade('solutions', sys.argv[1:]); print(1000 * statistics.median(seen))")
+    out = subprocess.run([sys.executable, "-c", code, *CORE], cwd=ROOT, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
 
 
 def make_class(folder: Path, students: int) -> None:
