@@ -87,6 +87,9 @@ def grade_batch(submissions: str | os.PathLike, out: str | os.PathLike, *, exerc
     todo = [s for s in everyone if force or not result_path(out, s).exists()]
     skipped = [s for s in everyone if s not in todo]
     options = options or {}
+    if options.get("require_isolation") and executor == "local":
+        from . import grading
+        grading.require_isolation()        # refuse before any student is graded, not once per student
     failed: dict[str, str] = {}
     graded: list[str] = []
 

@@ -222,7 +222,11 @@ def cmd_release(args) -> int:
 
 def cmd_autograde(args) -> int:
     from . import course
-    scores = course.fast_autograde(Path(args.course).resolve(), args.assignment, workers=args.workers)
+    if args.require_isolation:
+        from . import grading
+        grading.require_isolation()
+    scores = course.fast_autograde(Path(args.course).resolve(), args.assignment, workers=args.workers,
+                                   options={"require_isolation": args.require_isolation})
     console = _console()
     for student, notebooks in scores.items():
         console.print(f"{student}: {sum(notebooks.values()):g} points "
@@ -409,6 +413,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("assignment")
     s.add_argument("--course", default=".", help="nbgrader course directory (default: .)")
     s.add_argument("--workers", type=int, default=None)
+    _isolation_option(s)
     s.set_defaults(fn=cmd_autograde)
 
     s = sub.add_parser("publish-solutions", help="executed solution notebooks for after the deadline")
