@@ -57,17 +57,19 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _nobody_processes() -> list[str]:
-    """Processes of uid 65534 (every grading child runs as that user when the grader is root)."""
+RUN_MARK = f"MLKATA_HOSTILE_RUN={os.getpid()}-{time.time_ns()}"
+
+
+def _processes_of_the_run() -> list[str]:
+    """Live processes that inherited the class run's environment mark: the CLI, its fork server,
+    workers and grading children -- and anything a submission managed to start."""
     found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
-            text = status.read_text()
+            if RUN_MARK.encode() in environ.read_bytes().split(b"\0"):
+                found.append(environ.parent.name + " " + (environ.parent / "comm").read_text().strip())
         except OSError:
             continue
-        uid = re.search(r"^Uid:\s+(\d+)", text, re.M)
-        if uid and int(uid.group(1)) == confine.NOBODY:
-            found.append(status.parent.name + " " + text.splitlines()[0])
     return found
 
 
@@ -104,13 +106,15 @@ def class_run(tmp_path_factory):
     for ex in TARGETS + OTHERS:
         command += ["--exercise", ex]
     started = time.monotonic()
-    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT)
-    leftovers = _nobody_processes()
+    key, mark = RUN_MARK.split("=")
+    run = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=ROOT,
+                         env={**os.environ, key: mark})
+    leftovers = _processes_of_the_run()
     for _ in range(20):            # children may need a moment to be reaped
         if not leftovers:
             break
         time.sleep(0.2)
-        leftovers = _nobody_processes()
+        leftovers = _processes_of_the_run()
     return dict(out=out, run=run, seconds=time.monotonic() - started, leftovers=leftovers,
                 protected=protected, changed_protected={d: _digest(ROOT / d) for d in protected},
                 before=before, after=(_digest(submissions), _digest(CANARY_DIR)))
