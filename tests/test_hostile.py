@@ -120,6 +120,7 @@ def class_run(tmp_path_factory):
                 before=before, after=(_digest(submissions), _digest(CANARY_DIR)))
 
 
+@pytest.mark.xdist_group("hostile-class")       # one class run, on one worker
 def test_the_class_run_finishes_with_real_json_and_nothing_left_behind(class_run):
     run = class_run["run"]
     assert run.returncode == 0, run.stderr[-3000:]
@@ -131,6 +132,7 @@ def test_the_class_run_finishes_with_real_json_and_nothing_left_behind(class_run
     assert len(scores.splitlines()) == len(FILES) + 1
 
 
+@pytest.mark.xdist_group("hostile-class")
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_hostile_file_scores_zero_on_its_exercise_only(path, class_run):
     fields = header(path)
