@@ -1,0 +1,60 @@
+"""SimCLR's NT-Xent loss: InfoNCE over two augmented views of a batch.
+
+Contrastive self-supervised learning (Chen et al. 2020, "A Simple Framework for Contrastive
+Learning of Visual Representations") augments every image of a batch twice and trains the encoder
+so that the two views of the same image are close and all other pairs are far.  With the ``2N``
+embeddings ``z = [z1; z2]`` L2-normalised, the *normalised temperature-scaled cross-entropy* is
+InfoNCE with every other embedding of the batch as a negative:
+
+    sim(i, j) = <z_i, z_j> / tau          loss_i = -log( exp(sim(i, p(i))) / sum_{j != i} exp(sim(i, j)) )
+
+where ``p(i)`` is the other view of ``i`` (``i + N`` for the first half, ``i - N`` for the second),
+and the loss is the mean over all ``2N`` anchors -- both directions count.  The anchor itself is
+left out of its denominator (its similarity with itself, ``1 / tau``, would dominate).  This is
+``pytorch_metric_learning.losses.NTXentLoss`` with the labels ``[0..N-1, 0..N-1]``.
+
+Compared with the two-tower loss of ``systems/in_batch_softmax`` (queries against items), the
+candidates here include the anchor's own half of the batch.  Write it with tensor operations;
+``torch.logsumexp`` is fine, library cross-entropies are not.
+"""
+from typing import Tuple
+
+import torch
+
+
+def nt_xent_logits(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The ``(2N, 2N)`` similarity logits of the two views and each row's positive.
+
+    Args:
+        z1, z2: float ``(N, D)``, the embeddings of the two views (row ``k`` of both: the same image),
+            not necessarily normalised (each row is divided by ``max(norm, 1e-12)``).
+        temperature: ``tau > 0``.
+
+    Returns:
+        ``(logits, targets)``: ``logits[i, j] = <z_i, z_j> / tau`` over ``z = [z1; z2]`` normalised, with
+        ``-inf`` on the diagonal; ``targets`` int64 ``(2N,)``, ``targets[i] = p(i)``.
+    """
+    ### BEGIN SOLUTION
+    z = torch.cat([z1, z2])                                              # (2N, D)
+    z = z / z.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    logits = z @ z.T / temperature                                       # (2N, 2N)
+    self_pairs = torch.eye(len(z), dtype=torch.bool)
+    logits = logits.masked_fill(self_pairs, float("-inf"))
+    n = len(z1)
+    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(n)])       # (2N,) the other view
+    return logits, targets
+    ### END SOLUTION
+
+
+def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -> torch.Tensor:
+    """The NT-Xent loss: the mean over the ``2N`` anchors of ``logsumexp(row) - row[target]``.
+
+    Returns:
+        a 0-dim tensor of the inputs' dtype, differentiable w.r.t. ``z1`` and ``z2``, finite for
+        temperatures down to 0.01 (stable log-sum-exp).
+    """
+    ### BEGIN SOLUTION
+    logits, targets = nt_xent_logits(z1, z2, temperature)
+    positive = logits.gather(1, targets[:, None]).squeeze(1)             # (2N,)
+    return (torch.logsumexp(logits, dim=1) - positive).mean()
+    ### END SOLUTION
