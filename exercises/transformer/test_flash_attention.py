@@ -13,12 +13,14 @@ from mlkata.checks import check, expect_close, probe
 
 
 @probe
-def flash(sub, q, k, v, block_q, block_k, is_causal=False, scale=None, grad_out=None):
-    """Call flash_attention; with ``grad_out`` (a pair for out and lse), also report the gradients
-    of sum(out * g_out) + sum(lse * g_lse) with respect to q, k and v."""
+def flash(sub, q, k, v, block_q, block_k, is_causal=None, scale=None, grad_out=None):
+    """Call flash_attention, passing is_causal and scale only when given (their defaults are part of
+    the contract); with ``grad_out`` (a pair for out and lse), also report the gradients of
+    sum(out * g_out) + sum(lse * g_lse) with respect to q, k and v."""
     if grad_out is not None:
         q, k, v = (t.detach().clone().requires_grad_(True) for t in (q, k, v))
-    result = sub.flash_attention(q, k, v, block_q=block_q, block_k=block_k, is_causal=is_causal, scale=scale)
+    options = {n: a for n, a in (("is_causal", is_causal), ("scale", scale)) if a is not None}
+    result = sub.flash_attention(q, k, v, block_q=block_q, block_k=block_k, **options)
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise TypeError(f"flash_attention must return (out, lse), not {type(result).__name__}")
     out, lse = result

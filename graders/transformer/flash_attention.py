@@ -117,11 +117,11 @@ def flash_random(run):
     cases = []
     for seed, (lead, L, S, bq, bk, scale) in enumerate(specs):
         q, k, v = qkv(seed, lead, L, S)
-        cases.append(dict(q=q, k=k, v=v, block_q=bq, block_k=bk, scale=scale))
+        cases.append(dict(q=q, k=k, v=v, block_q=bq, block_k=bk, scale=scale))   # is_causal: the default
     gots = run(flash_each, cases)
     for c, got in zip(cases, gots):
         label = f"q {list(c['q'].shape)}, S={c['k'].size(-2)}, block_q={c['block_q']}, block_k={c['block_k']}, " \
-                f"scale={c['scale']}"
+                f"scale={c['scale']}, is_causal left to its default (False)"
         expect_tensor(got["out"], "out is [..., L, dv]", shape=(*c["q"].shape[:-1], c["v"].size(-1)))
         expect_tensor(got["lse"], "lse is [..., L]", shape=c["q"].shape[:-1])
         V.expect_flash(got, c["q"], c["k"], c["v"], label, scale=c["scale"])

@@ -91,7 +91,7 @@ def agrees_random(run):
         q, k, v = gqa_case(seed, H, H_kv, batch, L, S, d=2 + seed, dv=1 + seed % 3)
         cases.append(dict(q=q, k=k, v=v, label=f"H={H}, H_kv={H_kv}, q {list(q.shape)}, v {list(v.shape)}"))
     agree(run, cases, "query head h attends with key/value head h // (H // H_kv); softmax(q k^T / sqrt(d)) v "
-                      "per head, d the width of q and k")
+                      "per head, d the width of q and k; is_causal defaults to False (every key visible)")
 
 
 @check("query heads are grouped consecutively: kv head g serves query heads g*n_rep .. (g+1)*n_rep - 1")
@@ -182,7 +182,7 @@ def run_modules(run, cases):
         params = V.random_params(c["E"], c["H"], c["H_kv"], seed=c.get("seed", 0), dtype=c.get("dtype", torch.float32))
         all_params.append(params)
         calls.append(((c["E"], c["H"], c["H_kv"], params, c["x"]),
-                      dict(is_causal=c.get("is_causal", True), grad_out=c.get("grad_out"))))
+                      dict(is_causal=c.get("is_causal"), grad_out=c.get("grad_out"))))
     gots = run(module_each, calls)
     for got, params, c in zip(gots, all_params, cases):
         V.expect_params(got, params, f"{c['label']}: ")

@@ -14,11 +14,13 @@ def repeated(sub, x, n_rep):
 
 
 @probe
-def gqa(sub, q, k, v, is_causal=False, scale=None, grad_out=None):
-    """Call grouped_query_attention; with ``grad_out``, also report d(sum(out * grad_out))/d(q, k, v)."""
+def gqa(sub, q, k, v, is_causal=None, scale=None, grad_out=None):
+    """Call grouped_query_attention (is_causal and scale passed only when given: the defaults are part
+    of the contract); with ``grad_out``, also report d(sum(out * grad_out))/d(q, k, v)."""
     if grad_out is not None:
         q, k, v = (t.detach().clone().requires_grad_(True) for t in (q, k, v))
-    out = sub.grouped_query_attention(q, k, v, is_causal=is_causal, scale=scale)
+    kwargs = {n: a for n, a in (("is_causal", is_causal), ("scale", scale)) if a is not None}
+    out = sub.grouped_query_attention(q, k, v, **kwargs)
     report = {"out": out}
     if grad_out is not None:
         (out * grad_out).sum().backward()
@@ -27,7 +29,7 @@ def gqa(sub, q, k, v, is_causal=False, scale=None, grad_out=None):
 
 
 @probe
-def module(sub, n_embd, n_head, n_kv_head, params, x, is_causal=True, grad_out=None):
+def module(sub, n_embd, n_head, n_kv_head, params, x, is_causal=None, grad_out=None):
     """Build the learner's GroupedQueryAttention, copy ``params`` in by name, run forward (and
     backward of sum(y * grad_out) when ``grad_out`` is given)."""
     mod = sub.GroupedQueryAttention(n_embd, n_head, n_kv_head)
@@ -42,7 +44,7 @@ def module(sub, n_embd, n_head, n_kv_head, params, x, is_causal=True, grad_out=N
             named[n].copy_(t)
     if grad_out is not None:
         x = x.detach().clone().requires_grad_(True)
-    y = mod(x, is_causal=is_causal)
+    y = mod(x) if is_causal is None else mod(x, is_causal=is_causal)
     report["out"] = y
     if grad_out is not None:
         (y * grad_out).sum().backward()

@@ -17,7 +17,7 @@ def online_logsumexp(x, block_size):
     return m + torch.log2(s) / LOG2E
 
 
-def flash_attention(q, k, v, block_q=64, block_k=64, is_causal=False, scale=None):
+def flash_attention(q, k, v, block_q, block_k, is_causal=False, scale=None):
     L, S, d = q.shape[-2], k.shape[-2], q.shape[-1]
     c = (scale if scale is not None else d ** -0.5) * LOG2E          # logits in base 2
     qs = q * c

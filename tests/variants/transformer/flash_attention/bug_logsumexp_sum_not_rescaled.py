@@ -61,8 +61,8 @@ def flash_attention(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
-    block_q: int = 64,
-    block_k: int = 64,
+    block_q: int,
+    block_k: int,
     is_causal: bool = False,
     scale: Optional[float] = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
