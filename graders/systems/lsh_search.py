@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from mlkata.checks import Fail, check, describe, expect, expect_close, expect_equal, expect_rate, probe, \
+from mlkata.checks import Fail, check, describe, expect_close, expect_equal, expect_rate, probe, \
     visible_module
 
 V = visible_module("systems/lsh_search")

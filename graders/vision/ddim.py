@@ -35,6 +35,20 @@ def sample_probe(sub, x_T, abar, n, eta, seed, prediction_type):
 
 
 @probe
+def step_defaults(sub, model_output, t, prev_t, x_t, abar):
+    """ddim_step with its defaults (eta = 0, no generator, epsilon prediction)."""
+    return {"out": sub.ddim_step(model_output, t, prev_t, x_t, abar), "generator_state":
+            torch.Generator().manual_seed(0).get_state(), "after": [model_output, x_t, abar]}
+
+
+@probe
+def sample_defaults(sub, x_T, abar, n):
+    """ddim_sample with its defaults (eta = 0, no generator, epsilon prediction)."""
+    model = ToyModel()
+    return {"x": sub.ddim_sample(model, x_T, abar, n), "seen": model.seen}
+
+
+@probe
 def unknown_prediction(sub, x, abar):
     try:
         sub.ddim_step(x, 5, 3, x, abar, 0.0, None, "sample_velocity")
@@ -93,6 +107,22 @@ def deterministic_random(run):
         tol = 1e-10 if dtype == torch.float64 else 1e-4
         V.expect_step(run(V.step, eps, t, prev, x, abar, 0.0, 20 + i), eps, t, prev, x, abar, 0.0, 20 + i,
                       f"t={t} -> {prev}, eta=0, {dtype}", rtol=tol, atol=tol)
+
+
+@check("the defaults are the deterministic epsilon sampler: ddim_step and ddim_sample without eta, generator or "
+       "prediction_type")
+def defaults(run):
+    abar = V.abar_linear(1000)
+    g = torch.Generator().manual_seed(25)
+    x, eps = torch.randn(2, 5, generator=g, dtype=torch.float64), torch.randn(2, 5, generator=g, dtype=torch.float64)
+    V.expect_step(run(step_defaults, eps, 700, 350, x, abar), eps, 700, 350, x, abar, 0.0, 0, "defaults, t=700 -> 350",
+                  rtol=1e-10, atol=1e-10)
+    x_T = torch.randn(2, 3, generator=torch.Generator().manual_seed(26), dtype=torch.float64)
+    got = run(sample_defaults, x_T, abar, 8)
+    want, ts = sample_oracle(x_T, abar, 8, 0.0, None, "epsilon")
+    expect_equal(got["seen"], ts, "ddim_sample visits the leading timesteps in decreasing order", what="timesteps")
+    expect_close(got["x"], want, "with the defaults (eta = 0, epsilon prediction) sampling is deterministic",
+                 rtol=1e-9, atol=1e-10, what="final x (defaults, n=8)")
 
 
 @check("stochastic steps (eta = 0.5 and 1) on random data: the deterministic part, sigma and x_prev", points=2)

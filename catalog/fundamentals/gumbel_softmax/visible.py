@@ -2,7 +2,7 @@
 (one-hot forward, the soft sample's gradient), and the Gumbel-max sample of peaked logits."""
 import torch
 
-from mlkata.checks import Fail, check, describe, expect, expect_close, expect_equal, expect_tensor, probe
+from mlkata.checks import check, expect, expect_close, expect_equal, expect_tensor, probe
 
 EPS = 1e-20
 
