@@ -132,5 +132,5 @@ def v_prediction(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "vision/ddim", hidden_checks=8,
-                             hidden_points=12, forbidden=['diffusers.DDIMScheduler', 'diffusers.schedulers.scheduling_ddim.DDIMScheduler'])
+test_visible = _visible_test(globals(), "vision/ddim", hidden_checks=9,
+                             hidden_points=13, forbidden=['diffusers.DDIMScheduler', 'diffusers.schedulers.scheduling_ddim.DDIMScheduler'])
