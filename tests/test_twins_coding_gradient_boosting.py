@@ -1,9 +1,12 @@
 """Library twins of coding/gradient_boosting: scikit-learn's ``GradientBoostingRegressor(
-loss="squared_error", criterion="squared_error", subsample=1.0)`` grows, round by round, the same
+loss="squared_error", subsample=1.0)`` -- its Friedman-MSE improvement n_l n_r / n (mean_l - mean_r)^2
+is the SSE decrease itself, and scikit-learn 1.9 deprecates the ``criterion`` argument as having no
+effect -- grows, round by round, the same
 regression trees as the reference and the grader's exhaustive oracle -- every split feature,
 threshold and leaf value of ``estimators_[m, 0].tree_`` -- and predicts the same values;
 ``DecisionTreeRegressor(criterion="squared_error")`` grows fit_tree's tree.  The data are float32
-values (scikit-learn's trees work in float32) with no ties between candidate splits."""
+values (scikit-learn's trees work in float32); exact ties between features are compared as
+partitions (see assert_same_tree)."""
 from pathlib import Path
 
 import pytest
@@ -63,8 +66,8 @@ def test_fit_tree_matches_decision_tree_regressor(seed, n, D, depth):
 def test_boosting_matches_gradient_boosting_regressor(seed, M, lr, depth):
     X, y = GRADER.regression(seed, 50, 3)
     X_test, _ = GRADER.regression(seed + 100, 30, 3)
-    sk = ensemble.GradientBoostingRegressor(loss="squared_error", criterion="squared_error", n_estimators=M,
-                                            learning_rate=lr, max_depth=depth, subsample=1.0, random_state=0)
+    sk = ensemble.GradientBoostingRegressor(loss="squared_error", n_estimators=M, learning_rate=lr, max_depth=depth,
+                                            subsample=1.0, random_state=0)
     sk.fit(X.numpy(), y.numpy())
     model = REF.fit_gradient_boosting(X, y, M, lr, depth)
     oracle = V.boost_oracle(X, y, M, lr, depth)
