@@ -326,6 +326,16 @@ def write(root: Path = catalog.ROOT, force: bool = False, only: list[str] | None
         return _write(root, force, only)
 
 
+def write_generated(path: Path, text: str, root: Path = catalog.ROOT) -> None:
+    """Write one generated file outside a build and record it in the manifest, as a build would
+    (``mlkata quality --write`` renders docs/quality.md this way)."""
+    with _locked(root):
+        manifest = _manifest(root)
+        path.write_text(text)
+        manifest[str(path.relative_to(root))] = _sha(text)
+        (root / MANIFEST).write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+
+
 @contextmanager
 def _locked(root: Path):
     """Builds of different exercises may run at once: the manifest is read and written under a lock."""

@@ -293,6 +293,39 @@ def cmd_interview(args) -> int:
     return 0
 
 
+def cmd_quality(args) -> int:
+    """Measure grader quality (variants caught and accepted, null submissions); --write publishes it."""
+    import torch
+    from rich.table import Table
+    from . import catalog, quality
+    torch.set_num_threads(1)     # the graded tensors are tiny: threads only add overhead
+    console = _console()
+    exercises = catalog.select(args.id or None)
+    table = Table(title="grader quality")
+    for col in ("exercise", "checks", "points", "bugs caught", "alternatives accepted", "null", "twins"):
+        table.add_column(col)
+    figures, failing = {}, []
+    for ex in exercises:
+        f = quality.measure(ex, isolate=args.isolate)
+        figures[ex.id] = f
+        ok = f["bugs_caught"] == f["bugs"] and f["alts_accepted"] == f["alts"] and f["null_best"] == 0
+        failing += [] if ok else [ex.id]
+        mark = lambda good, text: text if good else f"[red]{text}[/]"  # noqa: E731
+        table.add_row(ex.id, str(f["checks"]), f"{f['points']:g}",
+                      mark(not f["missed"], f"{f['bugs_caught']}/{f['bugs']}" + (f" missed {', '.join(f['missed'])}"
+                                                                                  if f["missed"] else "")),
+                      mark(not f["rejected"], f"{f['alts_accepted']}/{f['alts']}" +
+                           (f" rejected {', '.join(f['rejected'])}" if f["rejected"] else "")),
+                      mark(f["null_best"] == 0, f"{f['null_best']:g}" +
+                           (f" ({', '.join(f['null_scoring'])})" if f["null_scoring"] else "")),
+                      ", ".join(f"{t['library']} {t['version']}" for t in f["twins"]) or "--")
+    console.print(table)
+    if args.write:
+        quality.save(figures)
+        console.print(f"wrote {quality.DATA} ({len(figures)} exercise(s)) and {quality.PAGE}")
+    return 1 if failing else 0
+
+
 def cmd_hint(args) -> int:
     from . import catalog, interview
     ex = catalog.get(args.id)
@@ -436,6 +469,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("coverage", help="the seed's areas and questions, the frontier topics, and the exercises "
                                         "covering them")
     s.set_defaults(fn=cmd_coverage)
+
+    s = sub.add_parser("quality", help="measure grader quality: variants caught and accepted, null submissions")
+    s.add_argument("id", nargs="*", help="exercises (default: all)")
+    s.add_argument("--write", action="store_true", help="publish the figures: docs/quality.json and docs/quality.md")
+    s.add_argument("--isolate", action="store_true", help="grade in sandboxed children (slower; same verdicts)")
+    s.set_defaults(fn=cmd_quality)
 
     s = sub.add_parser("hint", help="progressive hints for an exercise")
     s.add_argument("id")

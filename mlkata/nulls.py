@@ -155,6 +155,55 @@ def partial_source(ex: Exercise, implemented: set[str] | frozenset[str]) -> str:
     return _rewrite(ex, body, shaped=False)
 
 
+def default_mutants(ex: Exercise, overrides: dict | None = None) -> list[tuple[str, str]]:
+    """The reference with one default changed at a time: ``(label, source)`` pairs.
+
+    A default the graders never exercise -- every check passes the argument explicitly, or only on
+    inputs where the wrong value gives the same answer -- lets a wrong default through.  Each
+    literal default of a public function or method (``__init__`` included) is moved to a nearby
+    wrong value: a bool flipped, 0 -> 1 (0.1 for floats), a tiny float (an eps) times 100, another
+    number halved (ints above 3) or plus one.  ``overrides`` maps ``"function.argument"`` to the
+    value to use instead (where the generic move is not a plausible mistake).
+    """
+    overrides = overrides or {}
+    tree = ast.parse(ex.reference_source.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or \
+                (node.name.startswith("_") and node.name != "__init__"):
+            continue
+        a = node.args
+        positional = a.posonlyargs + a.args
+        pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+        pairs += [(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+        for param, default in pairs:
+            if not isinstance(default, ast.Constant):
+                continue
+            key = f"{node.name}.{param.arg}"
+            wrong = overrides[key] if key in overrides else _wrong_default(default.value)
+            if wrong is not None:
+                found.append((key, default, wrong))
+    out = []
+    for key, default, wrong in found:
+        right = default.value
+        default.value = wrong
+        out.append((f"{key}={right!r} -> {wrong!r}", ast.unparse(tree)))
+        default.value = right
+    return out
+
+
+def _wrong_default(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return 1 if value == 0 else (value // 2 if value > 3 else value + 1)
+    if isinstance(value, float):
+        if value == 0:
+            return 0.1
+        return value * 100 if abs(value) < 1e-3 else value * 0.5
+    return None                      # strings, None: no generic wrong value
+
+
 def _rewrite(ex: Exercise, body_for, shaped: bool) -> str:
     text = ex.reference_source.read_text()
     lines = text.splitlines()

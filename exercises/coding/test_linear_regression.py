@@ -10,16 +10,18 @@ from mlkata.checks import Fail, check, describe, expect_close, probe
 
 
 @probe
-def closed(sub, X, y, l2=0.0):
-    """``sub.fit_closed_form``; also ``X`` and ``y`` afterwards."""
-    out = sub.fit_closed_form(X, y, l2)
+def closed(sub, X, y, l2=None):
+    """``sub.fit_closed_form``; also ``X`` and ``y`` afterwards (``l2=None``: its default, 0)."""
+    out = sub.fit_closed_form(X, y) if l2 is None else sub.fit_closed_form(X, y, l2)
     return _pack(out, X, y)
 
 
 @probe
-def gd(sub, X, y, lr, epochs, l2=0.0):
-    """``sub.fit_gd``; also ``X`` and ``y`` afterwards."""
-    out = sub.fit_gd(X, y, lr, epochs, l2)
+def gd(sub, X, y, lr=None, epochs=None, l2=None):
+    """``sub.fit_gd``; also ``X`` and ``y`` afterwards.  An option left at None is left out of the
+    call, so its default (lr 0.1, epochs 1000, l2 0) is what is checked."""
+    options = {k: v for k, v in dict(lr=lr, epochs=epochs, l2=l2).items() if v is not None}
+    out = sub.fit_gd(X, y, **options)
     return _pack(out, X, y)
 
 
@@ -100,5 +102,5 @@ def predict_rule(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "coding/linear_regression", hidden_checks=14,
-                             hidden_points=20, forbidden=['numpy.linalg.lstsq', 'scipy.linalg.lstsq', 'torch.linalg.lstsq', 'numpy.linalg.pinv', 'scipy.linalg.pinv', 'torch.pinverse', 'torch.linalg.pinv', 'numpy.linalg.inv', 'torch.inverse', 'torch.linalg.inv', 'sklearn.linear_model.LinearRegression', 'sklearn.linear_model.Ridge', 'sklearn.linear_model.ridge_regression', 'sklearn.linear_model.SGDRegressor', 'torch.autograd.grad', 'torch.autograd.backward', 'torch.Tensor.backward', 'torch.func.grad', 'torch.optim.SGD'])
+test_visible = _visible_test(globals(), "coding/linear_regression", hidden_checks=15,
+                             hidden_points=21, forbidden=['numpy.linalg.lstsq', 'scipy.linalg.lstsq', 'torch.linalg.lstsq', 'numpy.linalg.pinv', 'scipy.linalg.pinv', 'torch.pinverse', 'torch.linalg.pinv', 'numpy.linalg.inv', 'torch.inverse', 'torch.linalg.inv', 'sklearn.linear_model.LinearRegression', 'sklearn.linear_model.Ridge', 'sklearn.linear_model.ridge_regression', 'sklearn.linear_model.SGDRegressor', 'torch.autograd.grad', 'torch.autograd.backward', 'torch.Tensor.backward', 'torch.func.grad', 'torch.optim.SGD'])

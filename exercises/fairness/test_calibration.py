@@ -118,5 +118,5 @@ def hand_groups(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "fairness/calibration", hidden_checks=11,
-                             hidden_points=15, forbidden=['sklearn.calibration.calibration_curve', 'torchmetrics.functional.calibration_error', 'torchmetrics.functional.classification.binary_calibration_error', 'torchmetrics.CalibrationError'])
+test_visible = _visible_test(globals(), "fairness/calibration", hidden_checks=12,
+                             hidden_points=16, forbidden=['sklearn.calibration.calibration_curve', 'torchmetrics.functional.calibration_error', 'torchmetrics.functional.classification.binary_calibration_error', 'torchmetrics.CalibrationError'])

@@ -17,11 +17,12 @@ def rates(sub, y_true, y_pred, sensitive):
 
 
 @probe
-def summaries(sub, y_true, y_pred, sensitive, threshold=0.8):
-    """The three summaries on one dataset."""
+def summaries(sub, y_true, y_pred, sensitive, threshold=None):
+    """The three summaries on one dataset; ``threshold=None`` leaves disparate_impact's at its default (0.8)."""
+    di = (sub.disparate_impact(y_pred, sensitive) if threshold is None
+          else sub.disparate_impact(y_pred, sensitive, threshold))
     return {"dpd": sub.demographic_parity_difference(y_pred, sensitive),
-            "eod": sub.equalized_odds_difference(y_true, y_pred, sensitive),
-            "di": sub.disparate_impact(y_pred, sensitive, threshold)}
+            "eod": sub.equalized_odds_difference(y_true, y_pred, sensitive), "di": di}
 
 
 KEYS = ("groups", "count", "selection_rate", "tpr", "fpr")
@@ -95,12 +96,19 @@ def hand_eod(run):
                  rtol=1e-12, atol=1e-12, what="equalized_odds_difference with y_pred[5] = 0")
 
 
-@check("disparate impact ratio = min / max selection rate: (1/5) / (3/5) = 1/3 fails the four-fifths rule")
+@check("disparate impact ratio = min / max selection rate: (1/5) / (3/5) = 1/3 fails the four-fifths rule "
+       "(the default threshold), and so does 2/3")
 def hand_di(run):
     ratio, passes = ratio_and_flag(run(summaries, Y, P, S)["di"], "disparate_impact on the 10-person table")
     expect_close(ratio, 1 / 3, "disparate impact ratio = min / max of the groups' selection rates",
                  rtol=1e-12, atol=1e-12, what="ratio")
     expect_equal(passes, False, "the four-fifths rule passes only when ratio >= 0.8", what="passes")
+    two = P.clone()
+    two[6] = 1                                      # group 1 now selects 2 of 5: ratio 2/3, still below 0.8
+    ratio, passes = ratio_and_flag(run(summaries, Y, two, S)["di"], "disparate_impact with y_pred[6] = 1")
+    expect_close(ratio, 2 / 3, "disparate impact ratio = min / max of the groups' selection rates",
+                 rtol=1e-12, atol=1e-12, what="ratio with y_pred[6] = 1")
+    expect_equal(passes, False, "the default threshold is 0.8 (the four-fifths rule): 2/3 fails it", what="passes")
 
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402

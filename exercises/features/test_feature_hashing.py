@@ -12,20 +12,24 @@ from mlkata.checks import check, expect_close, expect_equal, probe
 
 
 @probe
-def hashes(sub, keys, seed=0, positive=False):
-    """``sub.murmurhash3_32(key, seed, positive)`` for every key."""
-    return [sub.murmurhash3_32(k, seed=seed, positive=positive) for k in keys]
+def hashes(sub, keys, seed=None, positive=None):
+    """``sub.murmurhash3_32(key, seed, positive)`` for every key; an option left at None is left out
+    of the call, so its default (seed 0, positive False) is what is checked."""
+    options = {k: v for k, v in dict(seed=seed, positive=positive).items() if v is not None}
+    return [sub.murmurhash3_32(k, **options) for k in keys]
 
 
 @probe
-def hashed(sub, samples, n_features, alternate_sign=True):
-    out = sub.hash_features(samples, n_features, alternate_sign=alternate_sign)
+def hashed(sub, samples, n_features, alternate_sign=None):
+    """``sub.hash_features``; ``alternate_sign=None`` leaves it at its default (True)."""
+    out = (sub.hash_features(samples, n_features) if alternate_sign is None
+           else sub.hash_features(samples, n_features, alternate_sign=alternate_sign))
     return out.copy() if isinstance(out, np.ndarray) else out
 
 
 @check("murmurhash3_32: '' -> 0 (seed 0) and 1364076727 (seed 1); 'abc' -> -1277324294, or 3017643002 positive")
 def known_vectors(run):
-    expect_equal(run(hashes, ["", "abc"], seed=0), [0, -1277324294], "MurmurHash3_x86_32 of the UTF-8 "
+    expect_equal(run(hashes, ["", "abc"]), [0, -1277324294], "MurmurHash3_x86_32 of the UTF-8 "
                  "bytes, returned as a SIGNED 32-bit int by default", what="murmurhash3_32(['', 'abc'], seed=0)")
     expect_equal(run(hashes, [""], seed=1), [1364076727], "the seed is the initial state h; for an empty key "
                  "only h ^= 0 and fmix32 act on it", what="murmurhash3_32('', seed=1)")

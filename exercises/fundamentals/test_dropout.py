@@ -143,5 +143,5 @@ def reproducible(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "fundamentals/dropout", hidden_checks=12,
-                             hidden_points=16, forbidden=['torch.nn.functional.dropout', 'torch.dropout', 'torch.native_dropout', 'torch.nn.Dropout', 'torch.nn.functional.dropout1d', 'torch.nn.functional.dropout2d', 'torch.nn.functional.dropout3d'])
+test_visible = _visible_test(globals(), "fundamentals/dropout", hidden_checks=13,
+                             hidden_points=17, forbidden=['torch.nn.functional.dropout', 'torch.dropout', 'torch.native_dropout', 'torch.nn.Dropout', 'torch.nn.functional.dropout1d', 'torch.nn.functional.dropout2d', 'torch.nn.functional.dropout3d'])

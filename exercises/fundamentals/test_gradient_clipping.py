@@ -9,8 +9,9 @@ from mlkata.checks import check, expect_close, probe
 
 
 @probe
-def clip_norm(sub, grads, max_norm, norm_type=2.0, container="list"):
-    """Build parameters holding ``grads`` (None allowed), clip them, report what happened."""
+def clip_norm(sub, grads, max_norm, norm_type=None, container="list"):
+    """Build parameters holding ``grads`` (None allowed), clip them, report what happened.
+    ``norm_type=None`` leaves it out of the call: the default (2.0) is what is checked then."""
     params = []
     for g in grads:
         p = torch.zeros_like(g) if g is not None else torch.zeros(1)
@@ -19,7 +20,7 @@ def clip_norm(sub, grads, max_norm, norm_type=2.0, container="list"):
         params.append(p)
     before = [p.grad for p in params]
     arg = {"list": params, "generator": (p for p in params), "tensor": params[0]}[container]
-    total = sub.clip_grad_norm_(arg, max_norm, norm_type)
+    total = sub.clip_grad_norm_(arg, max_norm) if norm_type is None else sub.clip_grad_norm_(arg, max_norm, norm_type)
     return {"total": total, "grads": [p.grad for p in params],
             "in_place": [p.grad is b for p, b in zip(params, before)]}
 

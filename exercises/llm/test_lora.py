@@ -135,5 +135,5 @@ def merge_same_output(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "llm/lora", hidden_checks=14,
-                             hidden_points=19, forbidden=['peft.get_peft_model', 'peft.LoraConfig', 'peft.tuners.lora.LoraModel'])
+test_visible = _visible_test(globals(), "llm/lora", hidden_checks=15,
+                             hidden_points=20, forbidden=['peft.get_peft_model', 'peft.LoraConfig', 'peft.tuners.lora.LoraModel'])

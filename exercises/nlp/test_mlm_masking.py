@@ -16,12 +16,12 @@ SPECIAL_IDS = [PAD, UNK, CLS, SEP, MASK]
 
 
 @probe
-def mask(sub, input_ids, mask_token_id, vocab_size, special_token_ids, mlm_probability=0.15, seed=0,
+def mask(sub, input_ids, mask_token_id, vocab_size, special_token_ids, mlm_probability=None, seed=0,
          use_generator=True, global_seed=None):
     """Call mask_tokens (with a fresh generator seeded ``seed``); report its output and the input after."""
     if global_seed is not None:
         torch.manual_seed(global_seed)
-    kwargs = {"mlm_probability": mlm_probability}
+    kwargs = {} if mlm_probability is None else {"mlm_probability": mlm_probability}   # None: the default
     if use_generator:
         kwargs["generator"] = torch.Generator().manual_seed(seed)
     out = sub.mask_tokens(input_ids, mask_token_id, vocab_size, special_token_ids, **kwargs)

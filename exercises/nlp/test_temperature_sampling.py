@@ -24,13 +24,15 @@ def probs_many(sub, cases):
 
 
 @probe
-def sample(sub, logits, temperature=1.0, seed=0, use_generator=True, global_seed=None):
+def sample(sub, logits, temperature=None, seed=0, use_generator=True, global_seed=None):
     """Call ``sample_next_token`` with a fresh generator seeded ``seed`` (or none); report the
-    ids and the input afterwards.  ``global_seed`` seeds torch's global generator first."""
+    ids and the input afterwards.  ``global_seed`` seeds torch's global generator first;
+    ``temperature=None`` leaves it at its default (1.0)."""
     if global_seed is not None:
         torch.manual_seed(global_seed)
     gen = torch.Generator().manual_seed(seed) if use_generator else None
-    out = sub.sample_next_token(logits, temperature, generator=gen)
+    out = (sub.sample_next_token(logits, generator=gen) if temperature is None
+           else sub.sample_next_token(logits, temperature, generator=gen))
     return {"out": out, "input_after": logits}
 
 

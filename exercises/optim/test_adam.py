@@ -145,5 +145,5 @@ def eps_outside_sqrt(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "optim/adam", hidden_checks=10,
-                             hidden_points=14, forbidden=['torch.optim.Adam', 'torch.optim.AdamW', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam'])
+test_visible = _visible_test(globals(), "optim/adam", hidden_checks=11,
+                             hidden_points=15, forbidden=['torch.optim.Adam', 'torch.optim.AdamW', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam'])

@@ -140,5 +140,5 @@ def default_decay(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "optim/adamw", hidden_checks=11,
-                             hidden_points=15, forbidden=['torch.optim.AdamW', 'torch.optim.Adam', 'torch.optim.adamw.adamw', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam', 'torch.optim._functional.adamw'])
+test_visible = _visible_test(globals(), "optim/adamw", hidden_checks=12,
+                             hidden_points=16, forbidden=['torch.optim.AdamW', 'torch.optim.Adam', 'torch.optim.adamw.adamw', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam', 'torch.optim._functional.adamw'])

@@ -161,5 +161,5 @@ def solves_frozen_lake(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "rl/q_learning", hidden_checks=8,
-                             hidden_points=13, forbidden=[])
+test_visible = _visible_test(globals(), "rl/q_learning", hidden_checks=9,
+                             hidden_points=14, forbidden=[])

@@ -22,7 +22,7 @@ def entropy(sub, logits):
 
 
 @probe
-def loss_and_grads(sub, logits, actions, returns, baseline=None, normalize=False, entropy_coef=0.0, eps=1e-8,
+def loss_and_grads(sub, logits, actions, returns, baseline=None, normalize=None, entropy_coef=None, eps=None,
                    track=False):
     """Compute the loss and backpropagate it.  ``track``: returns and a tensor baseline require grad,
     so that the check can see whether any gradient reached them."""
@@ -31,8 +31,9 @@ def loss_and_grads(sub, logits, actions, returns, baseline=None, normalize=False
         returns = returns.clone().requires_grad_(True)
         if isinstance(baseline, torch.Tensor):
             baseline = baseline.clone().requires_grad_(True)
-    loss = sub.reinforce_loss(logits, actions, returns, baseline, normalize_advantages=normalize,
-                              entropy_coef=entropy_coef, eps=eps)
+    options = {k: v for k, v in dict(normalize_advantages=normalize, entropy_coef=entropy_coef, eps=eps).items()
+               if v is not None}                                  # None: left at its default
+    loss = sub.reinforce_loss(logits, actions, returns, baseline, **options)
     if isinstance(loss, torch.Tensor) and loss.requires_grad:
         loss.backward()
     return {"loss": loss, "grad": logits.grad,
@@ -72,5 +73,5 @@ def loss_with_baseline(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "rl/reinforce", hidden_checks=11,
-                             hidden_points=15, forbidden=['torch.distributions.Categorical', 'torch.distributions.categorical.Categorical', 'torch.distributions.OneHotCategorical', 'torch.distributions.one_hot_categorical.OneHotCategorical'])
+test_visible = _visible_test(globals(), "rl/reinforce", hidden_checks=12,
+                             hidden_points=16, forbidden=['torch.distributions.Categorical', 'torch.distributions.categorical.Categorical', 'torch.distributions.OneHotCategorical', 'torch.distributions.one_hot_categorical.OneHotCategorical'])

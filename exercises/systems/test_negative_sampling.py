@@ -10,8 +10,10 @@ from mlkata.checks import Fail, check, describe, expect, expect_close, expect_eq
 
 
 @probe
-def distribution(sub, counts, power=0.75):
-    return {"out": sub.unigram_distribution(counts, power), "counts_after": counts}
+def distribution(sub, counts, power=None):
+    """``unigram_distribution``; ``power=None`` leaves it at its default (0.75)."""
+    out = sub.unigram_distribution(counts) if power is None else sub.unigram_distribution(counts, power)
+    return {"out": out, "counts_after": counts}
 
 
 @probe

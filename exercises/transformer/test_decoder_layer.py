@@ -136,5 +136,5 @@ def memory_padding(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "transformer/decoder_layer", hidden_checks=9,
-                             hidden_points=12, forbidden=['torch.nn.TransformerDecoderLayer', 'torch.nn.TransformerDecoder', 'torch.nn.TransformerEncoderLayer', 'torch.nn.TransformerEncoder', 'torch.nn.Transformer', 'torch.nn.Transformer.generate_square_subsequent_mask'])
+test_visible = _visible_test(globals(), "transformer/decoder_layer", hidden_checks=11,
+                             hidden_points=14, forbidden=['torch.nn.TransformerDecoderLayer', 'torch.nn.TransformerDecoder', 'torch.nn.TransformerEncoderLayer', 'torch.nn.TransformerEncoder', 'torch.nn.Transformer', 'torch.nn.Transformer.generate_square_subsequent_mask'])

@@ -126,5 +126,5 @@ def key_padding(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "transformer/encoder_layer", hidden_checks=9,
-                             hidden_points=13, forbidden=['torch.nn.TransformerEncoderLayer', 'torch.nn.TransformerEncoder', 'torch.nn.TransformerDecoderLayer', 'torch.nn.TransformerDecoder', 'torch.nn.Transformer'])
+test_visible = _visible_test(globals(), "transformer/encoder_layer", hidden_checks=11,
+                             hidden_points=15, forbidden=['torch.nn.TransformerEncoderLayer', 'torch.nn.TransformerEncoder', 'torch.nn.TransformerDecoderLayer', 'torch.nn.TransformerDecoder', 'torch.nn.Transformer'])

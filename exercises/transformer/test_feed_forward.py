@@ -16,7 +16,7 @@ CALLABLES = {"silu": F.silu, "tanh": torch.tanh}
 
 
 @probe
-def ffn(sub, d_model, d_ff, x, params=None, dropout=0.0, activation="relu", bias=True, train=False, seed=0,
+def ffn(sub, d_model, d_ff, x, params=None, dropout=None, activation=None, bias=None, train=False, seed=0,
         grad_out=None):
     """Build FeedForward(d_model, d_ff, dropout, activation, bias), copy ``params`` into it by name,
     set train/eval mode and apply it to ``x`` (a tensor, or a list of tensors).  With ``grad_out``,
@@ -24,7 +24,8 @@ def ffn(sub, d_model, d_ff, x, params=None, dropout=0.0, activation="relu", bias
     if isinstance(activation, str) and activation.startswith("callable:"):
         activation = CALLABLES[activation.split(":", 1)[1]]
     torch.manual_seed(seed)
-    module = sub.FeedForward(d_model, d_ff, dropout=dropout, activation=activation, bias=bias)
+    options = {k: v for k, v in dict(dropout=dropout, activation=activation, bias=bias).items() if v is not None}
+    module = sub.FeedForward(d_model, d_ff, **options)            # an option left at None: its default
     named = dict(module.named_parameters())
     report = {"shapes": {n: tuple(p.shape) for n, p in named.items()}}
     if params is not None:
@@ -121,5 +122,5 @@ def agrees_with_torch_layer(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "transformer/feed_forward", hidden_checks=11,
-                             hidden_points=15, forbidden=['torch.nn.TransformerEncoderLayer', 'torch.nn.TransformerDecoderLayer', 'torch.nn.TransformerEncoder', 'torch.nn.Transformer', 'torchvision.ops.MLP'])
+test_visible = _visible_test(globals(), "transformer/feed_forward", hidden_checks=12,
+                             hidden_points=16, forbidden=['torch.nn.TransformerEncoderLayer', 'torch.nn.TransformerDecoderLayer', 'torch.nn.TransformerEncoder', 'torch.nn.Transformer', 'torchvision.ops.MLP'])

@@ -18,12 +18,14 @@ def table(sub, max_len, d_model, **kwargs):
 
 
 @probe
-def encode(sub, d_model, max_len, x, offset=None, dropout=0.0, train=False, seed=0, grad_out=None):
+def encode(sub, d_model, max_len, x, offset=None, dropout=None, train=False, seed=0, grad_out=None):
     """Build PositionalEncoding(d_model, max_len, dropout), put it in train or eval mode, apply it to
     ``x`` (with ``offset`` when given) and report its parameters, buffers, output (and d out / d x
-    for loss = sum(out * grad_out) when ``grad_out`` is given)."""
+    for loss = sum(out * grad_out) when ``grad_out`` is given).  ``max_len`` or ``dropout`` left at
+    None is left out of the constructor call: its default is what is checked then."""
     torch.manual_seed(seed)
-    module = sub.PositionalEncoding(d_model, max_len=max_len, dropout=dropout)
+    options = {k: v for k, v in dict(max_len=max_len, dropout=dropout).items() if v is not None}
+    module = sub.PositionalEncoding(d_model, **options)
     module.train(train)
     pe = getattr(module, "pe", None)
     report = {"parameters": {n: tuple(p.shape) for n, p in module.named_parameters()},
@@ -88,5 +90,5 @@ def module_buffer(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "transformer/positional_encoding", hidden_checks=13,
-                             hidden_points=17, forbidden=['transformers.models.distilbert.modeling_distilbert.create_sinusoidal_embeddings', 'transformers.models.distilbert.modeling_distilbert._create_sinusoidal_embeddings'])
+test_visible = _visible_test(globals(), "transformer/positional_encoding", hidden_checks=14,
+                             hidden_points=18, forbidden=['transformers.models.distilbert.modeling_distilbert.create_sinusoidal_embeddings', 'transformers.models.distilbert.modeling_distilbert._create_sinusoidal_embeddings'])

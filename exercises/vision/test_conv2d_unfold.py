@@ -9,12 +9,15 @@ from mlkata.checks import check, expect_close, probe
 
 
 @probe
-def conv(sub, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, transpose_input=False):
+def conv(sub, x, weight, bias=None, stride=None, padding=None, dilation=None, groups=None, transpose_input=False):
     """Call conv2d; report the output and the inputs afterwards (to see in-place changes).
-    With ``transpose_input`` the learner receives ``x.transpose(2, 3)`` (a non-contiguous view)."""
+    With ``transpose_input`` the learner receives ``x.transpose(2, 3)`` (a non-contiguous view).
+    An option left at None is left out of the call, so its default is what is checked."""
     if transpose_input:
         x = x.transpose(2, 3)
-    out = sub.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    options = {k: v for k, v in dict(stride=stride, padding=padding, dilation=dilation, groups=groups).items()
+               if v is not None}
+    out = sub.conv2d(x, weight, bias, **options)
     return {"out": out, "x_after": x, "weight_after": weight}
 
 

@@ -230,6 +230,16 @@ def monotone(run):
                f"J after {e - 1} epochs = {values[e - 1]:.10g}, after {e} epochs = {values[e]:.10g}")
 
 
+@check("the defaults: fit_closed_form and fit_gd have no L2 penalty; fit_gd runs 1000 epochs with lr 0.1")
+def fit_defaults(run):
+    X, y = dataset(650, n=30, d=3, noise=1.0)
+    expect_fit(run(V.closed, X, y), lstsq_oracle(X, y), "fit_closed_form(X, y) is ordinary least squares (l2 = 0) "
+               "by default", "fit_closed_form(X, y)")
+    X, y = dataset(651, n=30, d=3, scale=0.1)          # small features: 1000 steps do not reach the optimum
+    expect_fit(run(V.gd, X, y), gd_oracle(X, y, 0.1, 1000, 0.0), "fit_gd(X, y) runs 1000 epochs with lr 0.1 and no "
+               "penalty by default", "fit_gd(X, y) on features of scale 0.1", rtol=1e-7, atol=1e-9)
+
+
 @check("fit_gd on float32 data returns float32 and follows the same trajectory")
 def gd_float32(run):
     X, y = dataset(1100, n=60, d=4, dtype=torch.float32)

@@ -160,6 +160,13 @@ def monotone(run):
                f"J after {e - 1} epochs = {values[e - 1]:.10g}, after {e} epochs = {values[e]:.10g}")
 
 
+@check("fit's defaults: lr 0.1, 1000 epochs, no L2 penalty")
+def fit_defaults(run):
+    X, y = dataset(450, n=40, d=3, scale=0.3, sep=0.8)      # small features: 1000 steps are still on the way
+    expect_fit(run(V.fit_probe, X, y), gd_oracle(X, y, 0.1, 1000, 0.0), "fit(X, y) runs 1000 epochs of gradient "
+               "descent with lr 0.1 and no penalty by default", "fit(X, y) with the defaults", rtol=1e-7, atol=1e-9)
+
+
 @check("labels may be int64, float or bool: the same fit every time")
 def label_dtypes(run):
     X, y = dataset(500, n=30, d=2)

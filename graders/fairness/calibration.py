@@ -92,6 +92,19 @@ def ece_agrees(run):
                      what=f"expected_calibration_error (seed {seed}, {n_bins} bins)", **TOL)
 
 
+@check("n_bins defaults to 10 in all four functions")
+def default_bins(run):
+    c, y, _ = dataset(40, n=400)
+    s = torch.randint(0, 3, (c.numel(),), generator=torch.Generator().manual_seed(40))
+    want = oracle(c, y, 10)
+    expect_bins(run(V.only, "reliability_bins", c, y), want, 10, "reliability_bins(confidences, correct)")
+    for name in ("expected_calibration_error", "maximum_calibration_error"):
+        expect_close(run(V.only, name, c, y), want["ece" if name.startswith("expected") else "mce"],
+                     "n_bins defaults to 10 equal-width bins", what=f"{name}(confidences, correct)", **TOL)
+    expect_close(run(V.only, "group_calibration_gap", c, y, s)["max_gap"], group_oracle(c, y, s, 10)["max_gap"],
+                 "n_bins defaults to 10 equal-width bins", what="group_calibration_gap(...)['max_gap']", **TOL)
+
+
 @check("maximum_calibration_error agrees with the largest |acc_b - conf_b| of a non-empty bin")
 def mce_agrees(run):
     for seed in range(20, 28):

@@ -137,6 +137,11 @@ def flags_agree(run):
         expect_equal(got["flagged"], oracle(y, p, s, tol)["flagged"], "flag a metric when its difference is "
                      "strictly greater than the tolerance argument; list flags in the order of METRICS",
                      what=f"flagged (seed {seed}, tolerance {tol})")
+    for seed in range(30, 42):
+        y, p, s = dataset(seed)
+        got = V.report(run(V.audit, y, p, s)["out"], f"seed {seed}, default tolerance")
+        expect_equal(got["flagged"], oracle(y, p, s, 0.1)["flagged"], "the default tolerance is 0.1",
+                     what=f"flagged (seed {seed}, default tolerance)")
 
 
 @check("two and three sensitive features: intersectional groups, counts and metrics agree", points=2)

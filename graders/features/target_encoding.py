@@ -118,7 +118,7 @@ def oof_fold_global_mean(run):
     x = np.array(["a", "a", "b", "b", "c", "a", "b", "a"])
     y = np.array([1.0, 0.0, 5.0, 7.0, 100.0, 1.0, 6.0, 3.0])
     folds = np.array([0, 0, 0, 1, 1, 1, 2, 2])          # 'c' lives only in fold 1
-    got = run(V.encode, x, y, smoothing=1.0, folds=folds)
+    got = run(V.encode, x, y, folds=folds)                   # smoothing: the default, 1.0
     want = oracle_oof(x, y, folds, 1.0)
     expect_close(got["oof"], t(want), OOF + f" (row 4, 'c', is encoded as the mean of folds 0 and 2, "
                  f"{want[4]:.4g}; the mean of all rows is {y.mean():.4g})", rtol=1e-9, what="fit_transform")

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from mlkata.checks import Z_STRICT, Fail, check, expect, expect_close, expect_equal, expect_rate, visible_module
+from mlkata.checks import Z_STRICT, Fail, check, expect, expect_close, expect_equal, expect_rate, probe, visible_module
 
 V = visible_module("fundamentals/dropout")
 
@@ -95,6 +95,24 @@ def generator_semantics(run):
                  what="output of a call with the same generator seed (but another global seed)")
     expect(not torch.equal(a, c), "the mask comes from the generator: another seed gives another mask",
            "generators seeded 11 and 12 gave identical outputs")
+
+
+@probe
+def drop_with_defaults(sub, x, seed):
+    """``dropout(x, generator=...)`` and ``Dropout()(x)`` in training mode: p (and training) at their defaults."""
+    function = sub.dropout(x, generator=torch.Generator().manual_seed(seed))
+    torch.manual_seed(seed)
+    return {"function": function, "module": sub.Dropout().train()(x)}
+
+
+@check("the defaults are p = 0.5 and training = True: dropout(x) and Dropout()(x) drop half of x, double the rest")
+def defaults(run):
+    got = run(drop_with_defaults, BIG, 500)
+    for name, what in (("function", "dropout(x)"), ("module", "Dropout()(x) in training mode")):
+        out = V.output(got[name], BIG, f"{what} with the defaults")
+        V.expect_dropped_and_kept(out, BIG, 0.5, f"{what} with the defaults")
+        expect_rate(int((out == 0).sum()), out.numel(), 0.5, "p = 0.5 by default (and dropout's training = True): "
+                    "each element is dropped with probability 0.5", what=f"share of elements dropped by {what}:")
 
 
 @check("eval mode is the identity for every p, 0 and 1 included (and training mode, for the same x, is not)")

@@ -184,3 +184,8 @@ def vanish_edges(run):
         what = f"gradients_vanish({norms_!r}, {threshold})"
         got = V.as_bool(run("gradients_vanish", norms_, threshold), "gradients_vanish returns a Python bool", what)
         expect_equal(got, want, rule, what=what)
+    # the default threshold is 1e-3: ratios 7e-4 and 2e-3 fall on either side of it (and of 1e-2, 1e-4)
+    for norms_, want in (([7e-4, 1.0], True), ([2e-3, 1.0], False)):
+        got = V.as_bool(run("gradients_vanish", norms_), "gradients_vanish returns a Python bool",
+                        f"gradients_vanish({norms_})")
+        expect_equal(got, want, "the default threshold is 1e-3", what=f"gradients_vanish({norms_}) (default threshold)")

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from mlkata.checks import Fail, check, expect, expect_close, expect_rate, expect_tensor, visible_module
+from mlkata.checks import Fail, check, expect, expect_close, expect_rate, expect_tensor, probe, visible_module
 
 V = visible_module("llm/lora")
 records = V.records
@@ -305,3 +305,32 @@ def float64(run):
     expect_close(out, want, FORWARD_RULE + " (float64)", rtol=1e-10, atol=1e-12, check_dtype=True, what="output")
     expect_close(merged, want, FORWARD_RULE + " (float64, merged)", rtol=1e-10, atol=1e-12, check_dtype=True,
                  what="output after merge")
+
+
+@probe
+def lora_with_defaults(sub, weight, bias, x, A, B):
+    """``LoRALinear(base)`` with r, alpha and dropout at their defaults: lora_A's shape, then (A and B
+    copied in, training mode) the output for ``x``."""
+    base = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        base.weight.copy_(weight)
+        base.bias.copy_(bias)
+    layer = sub.LoRALinear(base)
+    report = {"A_shape": list(layer.lora_A.shape), "B_shape": list(layer.lora_B.shape)}
+    if report["A_shape"] == list(A.shape) and report["B_shape"] == list(B.shape):
+        with torch.no_grad():
+            layer.lora_A.copy_(A)
+            layer.lora_B.copy_(B)
+        layer.train()
+        report["out"] = layer(x).detach()
+    return report
+
+
+@check("LoRALinear(base)'s defaults: r = 8, alpha = 8 (scaling 1), no dropout (training mode is deterministic)")
+def defaults(run):
+    weight, b, A, B, x = layer_inputs(170, 12, 5, 8, (6,))
+    got = run(lora_with_defaults, weight, b, x, A, B)
+    expect(got["A_shape"] == [8, 12] and got["B_shape"] == [5, 8], "r defaults to 8: lora_A is [8, in], lora_B [out, 8]",
+           f"lora_A {got['A_shape']}, lora_B {got['B_shape']} for a base Linear(12, 5)")
+    expect_close(got["out"], V.formula(weight, b, A, B, 1.0, x), "alpha defaults to 8, so scaling = alpha / r = 1; "
+                 "dropout defaults to 0, so training mode adds x A^T B^T unchanged", what="output in training mode")

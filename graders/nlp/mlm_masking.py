@@ -56,8 +56,9 @@ def observed_shares(inputs: torch.Tensor, labels: torch.Tensor, ids: torch.Tenso
 _REPLIES = weakref.WeakKeyDictionary()     # run -> {(p, seed): reply}: one grading's large calls
 
 
-def big_run(run, p=0.15, seed=11):
-    """mask_tokens on BIG, called once per (p, seed) in a grading: several checks read the same call."""
+def big_run(run, p=None, seed=11):
+    """mask_tokens on BIG, called once per (p, seed) in a grading: several checks read the same call.
+    ``p=None`` leaves mlm_probability at its default, 0.15 -- which the rates below then check."""
     replies = _REPLIES.setdefault(run, {})
     if (p, seed) not in replies:
         replies[(p, seed)] = run(V.mask, BIG, MASK, VOCAB, SPECIAL_IDS, p, seed=seed)
@@ -102,7 +103,7 @@ def expect_specials_untouched(inputs, labels, ids, special, what=""):
 # Selection
 # ---------------------------------------------------------------------------------------------
 
-@check("selects each non-special position with probability 0.15 (rate over ~150k tokens)", points=2)
+@check("selects each non-special position with probability 0.15, the default (rate over ~150k tokens)", points=2)
 def selection_rate(run):
     inputs, labels, _ = big_run(run)
     sel = (labels != -100)[~BIG_SPECIAL]

@@ -211,12 +211,12 @@ def probs_gradient(run):
 ROW = torch.tensor([1.0, 0.5, 0.0, -0.3])
 
 
-@check("at T=1 every token is drawn at its softmax probability (10000 draws)", points=2)
+@check("at T=1, the default, every token is drawn at its softmax probability (10000 draws)", points=2)
 def sample_rates_t1(run):
     x = ROW.repeat(10000, 1)                                      # (10000, 4)
-    ids = sampled(run, x, 1.0, 1, "sample_next_token(10000 equal rows, T=1)")
-    expect_rates(ids, oracle_probs(ROW.double(), 1.0), "at T=1 each token is drawn with probability softmax(logits)",
-                 "T=1")
+    ids = sampled(run, x, None, 1, "sample_next_token(10000 equal rows) with the default temperature")
+    expect_rates(ids, oracle_probs(ROW.double(), 1.0), "the default temperature is 1: each token is drawn with "
+                 "probability softmax(logits)", "T=1 (default)")
 
 
 @check("at T=0.5 and T=2 every token is drawn at its probability softmax(logits / T)", points=2)

@@ -300,3 +300,16 @@ def extreme_scales(run):
                f"with gradients around {scale:g} the parameters became {got['params'][-1]}")
         expect_close(got["params"][-1], want_p[-1], f"match torch.optim.AdamW with gradients around {scale:g}",
                      rtol=1e-4, atol=1e-6, what="parameter after 10 steps")
+
+
+@check("adamw_step's defaults are torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2")
+def defaults(run):
+    p0, grads = random_grads(90, n=4)
+    got = run(V.steps, p0, grads, {})
+    expect_close(got["params"], torch_steps(p0, grads, {})[0], "called without hyperparameters, adamw_step uses "
+                 "torch.optim.AdamW's defaults", rtol=1e-9, atol=1e-12,
+                 what="the parameter after each of 4 steps with the default hyperparameters")
+    problem = V.make_problem("quadratic", 91)
+    expect_close(run(V.train, problem, {}, 5)["params"], torch_train(problem, {}, 5)[0], "the optimizer class "
+                 "has the same defaults as the step function", rtol=1e-9, atol=1e-12,
+                 what="parameters after 5 steps of the class built with its defaults")

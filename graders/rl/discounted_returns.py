@@ -193,6 +193,11 @@ def normalize_degenerate(run):
     got = run(V.normalize, x)
     expect_close(got["out"], oracle_normalize(x), "normalised returns are (x - mean) / (std + eps), population std",
                  what="normalised [1, 2, 4, -3]")
+    tiny = torch.tensor([0.0, 1e-7, 2e-7, 3e-7], dtype=torch.float64)     # std 1.1e-7: eps is not negligible
+    got = run(V.normalize, tiny)
+    expect_close(got["out"], oracle_normalize(tiny), "the default eps is 1e-8, added to the std: returns 1e-7 apart "
+                 "normalise to about +-1.2 (with 1e-6 they would shrink to +-0.12)", rtol=1e-9, atol=1e-12,
+                 what="normalised [0, 1e-7, 2e-7, 3e-7] with the default eps")
     got = run(V.normalize, torch.full((6,), 7.0))
     expect_close(got["out"], torch.zeros(6), "constant returns have std 0: the result is 0 / eps = 0",
                  what="normalised constant returns")

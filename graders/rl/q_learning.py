@@ -217,3 +217,52 @@ def training_reproducible(run):
     expect(runs[0]["steps"] != runs[2]["steps"] or not torch.equal(Qs[0].double(), Qs[2].double()),
            "pass the generator argument on to epsilon_greedy",
            "seeds 3 and 4 gave exactly the same training run: is the generator used at all?")
+
+
+# --------------------------------------------------------------------------------------------
+# The defaults of train_q_learning: alpha 0.5, gamma 0.9, epsilon 0.1, max_steps 100
+# --------------------------------------------------------------------------------------------
+
+class Bandit:
+    """One state that never ends: action a pays ``rewards[a]`` and leads back to the state, so an
+    episode runs until max_steps cuts it.  Counts the steps and how often each action was taken."""
+
+    def __init__(self, rewards):
+        self.rewards = list(rewards)
+        self.n_states, self.n_actions = 1, len(self.rewards)
+        self.steps, self.resets, self.taken = 0, 0, [0] * len(self.rewards)
+
+    def reset(self):
+        self.resets += 1
+        return 0
+
+    def step(self, s, a):
+        self.steps += 1
+        self.taken[int(a)] += 1
+        return 0, self.rewards[int(a)], False
+
+
+@probe
+def train_with_defaults(sub, rewards, episodes, seed):
+    """``train_q_learning`` on a Bandit with alpha, gamma, epsilon and max_steps left at their defaults."""
+    env = Bandit(rewards)
+    Q = sub.train_q_learning(env.step, env.reset, env.n_states, env.n_actions, episodes,
+                             generator=torch.Generator().manual_seed(seed))
+    return {"Q": Q, "steps": env.steps, "resets": env.resets, "taken": env.taken}
+
+
+@check("train_q_learning's defaults: alpha = 0.5, gamma = 0.9, max_steps = 100 and epsilon = 0.1")
+def training_defaults(run):
+    got = run(train_with_defaults, [1.0], 3, 0)
+    expect_equal(got["steps"], 300, "an episode is cut off after max_steps = 100 steps by default",
+                 what="steps over 3 episodes of an environment that never ends")
+    q = 0.0
+    for _ in range(300):                                    # one action, reward 1, bootstrapping from itself
+        q += 0.5 * (1.0 + 0.9 * q - q)
+    expect_close(got["Q"], torch.tensor([[q]], dtype=torch.float64),
+                 "Q[s, a] += alpha * (r + gamma * max Q[s'] - Q[s, a]) with alpha = 0.5 and gamma = 0.9 by default",
+                 rtol=1e-6, what="Q after 300 steps with reward 1 (defaults)")
+    got = run(train_with_defaults, [1.0, 0.0], 200, 1)
+    # action 0 is greedy after its first reward; epsilon = 0.1 explores uniformly: action 1 w.p. 0.05
+    expect_rate(got["taken"][1], got["steps"], 0.05, "with probability epsilon = 0.1 (the default) the action is "
+                "drawn uniformly from both actions", what="share of the worse action over 20000 steps:")

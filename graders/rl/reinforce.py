@@ -191,6 +191,20 @@ def loss_random(run):
                      f"entropy_coef={coef})")
 
 
+@check("the defaults: no baseline, no normalisation, entropy_coef = 0, and eps = 1e-8 (returns 1e-7 apart)")
+def defaults(run):
+    logits, actions, returns, _, _ = random_batch(45, (6,), 4, dtype=torch.float64)
+    got = run(V.loss_and_grads, logits, actions, returns)
+    expect_close(got["loss"], oracle_loss(logits, actions, returns), "reinforce_loss(logits, actions, returns) is "
+                 "-mean(log pi(a|s) * G): no baseline, no normalisation, no entropy bonus", rtol=1e-9, atol=1e-12,
+                 what="loss with every option at its default")
+    tiny = torch.arange(6, dtype=torch.float64) * 1e-7                  # std 1.7e-7: eps = 1e-8 is not negligible
+    got = run(V.loss_and_grads, logits, actions, tiny, None, True)
+    expect_close(got["loss"], oracle_loss(logits, actions, tiny, None, True), "normalised advantages divide by "
+                 "std + eps with eps = 1e-8 by default", rtol=1e-9, atol=1e-12,
+                 what="loss with normalize_advantages=True on returns 1e-7 apart")
+
+
 @check("the gradient w.r.t. logits is the score-function estimator -(onehot(a) - p) * A / N (+ entropy term)",
        points=2)
 def gradient_formula(run):

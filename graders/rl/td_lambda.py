@@ -251,10 +251,10 @@ def terminal_vs_cutoff(run):
                          what=f"V (terminal={terminal}, online={online})")
 
 
-@check("keeps V's dtype (float32 stays float32)")
+@check("keeps V's dtype (float32 stays float32); terminal and online default to True")
 def episode_dtype(run):
     V0, states, rewards, _ = random_episode(80)
-    got = run(V.episode, V0.float(), states, rewards.float(), 0.9, 0.7, 0.3, True, True)
+    got = run(V.episode, V0.float(), states, rewards.float(), 0.9, 0.7, 0.3)      # terminal, online: defaults
     out = expect_tensor(got["V"], "return V in its own dtype (float32 here)", dtype=torch.float32)
     expect_close(out, oracle_episode(V0.float(), states, rewards.float(), 0.9, 0.7, 0.3).float(), TRACE_RULE,
                  what="V (float32)")

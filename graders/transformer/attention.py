@@ -253,8 +253,8 @@ def run_mha(run, cases):
     for c in cases:
         ref, params = V.torch_mha(c["E"], c["H"], bias=c.get("bias", True), seed=c.get("seed", 0))
         refs.append(ref)
-        calls.append(((c["E"], c["H"], params, c["q"], c["k"], c["v"]),
-                      dict(bias=c.get("bias", True), grad_out=c.get("grad_out"), **c.get("kwargs", {}))))
+        calls.append(((c["E"], c["H"], params, c["q"], c["k"], c["v"]),     # no "bias": the default, True
+                      dict(bias=c.get("bias"), grad_out=c.get("grad_out"), **c.get("kwargs", {}))))
     gots = run(mha_each, calls)
     for got, (args, _), c in zip(gots, calls, cases):
         expect_params(got, args[2], c["label"])

@@ -5,7 +5,7 @@ dropout only in training mode; gradients to the parameters, tgt and memory; floa
 inputs.  Outputs at target padding positions are never compared."""
 import torch
 
-from mlkata.checks import Fail, check, expect, expect_close, expect_equal, expect_tensor, probe, visible_module
+from mlkata.checks import Fail, check, expect, expect_close, expect_equal, expect_rate, expect_tensor, probe, visible_module
 
 V = visible_module("transformer/decoder_layer")
 
@@ -216,3 +216,47 @@ def large_inputs(run):
                        f"output ({c['label']}) has non-finite entries")
     expect_agree(gots, cases, "agree with torch for large inputs too -- if only these cases differ: compute the "
                               "variance as mean((x - mean)^2), and subtract the row maximum in the softmax", tol=1e-3)
+
+
+@check("DecoderLayer(d_model, nhead) has torch's defaults: dim_feedforward 2048, layer_norm_eps 1e-5, ReLU")
+def constructor_defaults(run):
+    torch.manual_seed(700)
+    ref = torch.nn.TransformerDecoderLayer(8, 2, batch_first=True)            # torch's defaults throughout
+    with torch.no_grad():
+        for n, p in ref.named_parameters():
+            p.copy_(torch.randn(p.shape) * 0.5 + (1.0 if n.startswith("norm") and n.endswith("weight") else 0.0))
+            if "bias" in n and not n.startswith("norm"):
+                p.zero_()
+    ref.eval()
+    params = {n: p.detach().clone() for n, p in ref.named_parameters()}
+    tgt, memory = V.inputs(700, 2, 4, 5, 8)
+    tgt = tgt * 1e-3                          # tiny input, no biases: norm1 sees variance ~1e-6, eps shows
+    got = run(V.decode, {"d_model": 8, "nhead": 2}, params, tgt, memory)
+    V.expect_params(got, params, "DecoderLayer(8, 2) with the defaults")
+    with torch.no_grad():
+        want = ref(tgt, memory)
+    expect_close(got["out"], want, "the defaults are torch.nn.TransformerDecoderLayer's: dim_feedforward=2048, "
+                 "activation relu, layer_norm_eps=1e-5", rtol=1e-4, atol=1e-5,
+                 what="output of DecoderLayer(8, 2) in eval mode")
+
+
+@check("DecoderLayer's dropout defaults to 0.1: in training mode a tenth of the self-attention output is dropped")
+def dropout_default(run):
+    ref = torch.nn.TransformerDecoderLayer(16, 2, batch_first=True)
+    params = {}
+    for n, p in ref.named_parameters():        # as in the encoder's grader: only the first dropout shows
+        t = torch.randn(p.shape, generator=torch.Generator().manual_seed(len(n))) * 0.5
+        if n.endswith("out_proj.weight") or n.startswith("linear2."):
+            t = torch.zeros(p.shape)
+        elif n.endswith("out_proj.bias"):
+            t = torch.ones(p.shape) if n.startswith("self_attn") else torch.zeros(p.shape)
+        elif n.startswith("norm"):
+            t = torch.ones(p.shape) if n.endswith("weight") else torch.zeros(p.shape)
+        params[n] = t
+    tgt, memory = torch.zeros(16, 64, 16), torch.randn(16, 5, 16, generator=torch.Generator().manual_seed(701))
+    got = run(V.decode, {"d_model": 16, "nhead": 2}, params, tgt, memory, train=True)
+    V.expect_params(got, params, "DecoderLayer(16, 2)")
+    out = expect_tensor(got["out"], "the output is [B, T, E]", shape=tgt.shape)
+    dropped = int((out < out.mean(-1, keepdim=True) - 1e-4).sum())
+    expect_rate(dropped, out.numel(), 0.1, "dropout defaults to 0.1 (torch's): each entry of the self-attention "
+                "output is dropped with probability 0.1 in training mode", what="share of dropped entries:")

@@ -4,7 +4,7 @@ form; properties (padding invariance, permutation equivariance); dropout only in
 gradients; float64; large inputs.  Outputs at padding positions are never compared."""
 import torch
 
-from mlkata.checks import Fail, check, expect, expect_close, expect_tensor, probe, visible_module
+from mlkata.checks import Fail, check, expect, expect_close, expect_rate, expect_tensor, probe, visible_module
 
 V = visible_module("transformer/encoder_layer")
 
@@ -192,3 +192,59 @@ def large_inputs(run):
     expect_agree(gots, cases, "agree with torch for large inputs too -- if only these cases differ: compute the "
                               "variance as mean((x - mean)^2), not mean(x^2) - mean^2 (which cancels catastrophically "
                               "for 10000 + noise), and subtract the row maximum in the softmax", tol=1e-3)
+
+
+@check("EncoderLayer(d_model, nhead) has torch's defaults: dim_feedforward 2048, layer_norm_eps 1e-5, post-LN, ReLU")
+def constructor_defaults(run):
+    torch.manual_seed(600)
+    ref = torch.nn.TransformerEncoderLayer(8, 2, batch_first=True)            # torch's defaults throughout
+    with torch.no_grad():
+        for n, p in ref.named_parameters():
+            p.copy_(torch.randn(p.shape) * 0.5 + (1.0 if n.startswith("norm") and n.endswith("weight") else 0.0))
+            if "bias" in n and not n.startswith("norm"):
+                p.zero_()
+    ref.eval()
+    params = {n: p.detach().clone() for n, p in ref.named_parameters()}
+    x = V.inputs(600, 2, 5, 8) * 1e-3        # tiny input, no biases: norm1 sees variance ~1e-6, eps shows
+    got = run(V.encode, {"d_model": 8, "nhead": 2}, params, x)
+    V.expect_params(got, params, "EncoderLayer(8, 2) with the defaults")
+    with torch.no_grad():
+        want = ref(x)
+    expect_close(got["out"], want, "the defaults are torch.nn.TransformerEncoderLayer's: dim_feedforward=2048, "
+                 "activation relu, layer_norm_eps=1e-5, norm_first=False", rtol=1e-4, atol=1e-5,
+                 what="output of EncoderLayer(8, 2) in eval mode")
+
+
+def dropout_probe_params(layer):
+    """Parameters that make the layer's output show its first dropout alone: every attention output
+    projection is 0 with bias 1 (self-attention) or 0 (others), the FFN's last linear is 0, the norms
+    are plain (weight 1, bias 0).  On a zero input the first sublayer's output is then the constant 1,
+    dropout turns each entry into 0 or 1 / (1 - p), and the norms keep which entries were dropped
+    (below their row's mean)."""
+    params = {}
+    for n, p in layer.named_parameters():
+        t = torch.randn(p.shape, generator=torch.Generator().manual_seed(len(n))) * 0.5
+        if n.endswith("out_proj.weight") or n.startswith("linear2."):
+            t = torch.zeros(p.shape)
+        elif n.endswith("out_proj.bias"):
+            t = torch.ones(p.shape) if n.startswith("self_attn") else torch.zeros(p.shape)
+        elif n.startswith("norm"):
+            t = torch.ones(p.shape) if n.endswith("weight") else torch.zeros(p.shape)
+        params[n] = t
+    return params
+
+
+def dropped_share(out):
+    """The share of entries below their row's mean: the dropped ones (see dropout_probe_params)."""
+    return int((out < out.mean(-1, keepdim=True) - 1e-4).sum()), out.numel()
+
+
+@check("EncoderLayer's dropout defaults to 0.1: in training mode a tenth of the self-attention output is dropped")
+def dropout_default(run):
+    params = dropout_probe_params(torch.nn.TransformerEncoderLayer(16, 2, batch_first=True))
+    x = torch.zeros(16, 64, 16)
+    got = run(V.encode, {"d_model": 16, "nhead": 2}, params, x, train=True)
+    V.expect_params(got, params, "EncoderLayer(16, 2)")
+    out = expect_tensor(got["out"], "the output is [B, L, E]", shape=x.shape)
+    expect_rate(*dropped_share(out), 0.1, "dropout defaults to 0.1 (torch's): each entry of the self-attention "
+                "output is dropped with probability 0.1 in training mode", what="share of dropped entries:")

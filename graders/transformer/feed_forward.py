@@ -175,6 +175,17 @@ def dropout_train(run):
                  what="kept outputs")
 
 
+@check("FeedForward(d_model, d_ff)'s defaults: ReLU, biases, no dropout (training mode changes nothing)")
+def defaults(run):
+    layer, params = V.torch_layer(6, 20, "relu", seed=95)
+    x = _x(96, 3, 5, 6)
+    [got] = run_cases(run, [dict(d_model=6, d_ff=20, x=x, params=params, train=True, label="defaults, training")])
+    with torch.no_grad():
+        want = layer._ff_block(x)
+    expect_close(got["out"], want, "by default: activation relu, bias True, dropout 0 -- so training mode computes "
+                 "linear2(relu(linear1(x))) exactly", what="output of FeedForward(6, 20) in training mode")
+
+
 @check("dropout sits on the d_ff hidden units (before linear2), not on the output")
 def dropout_on_hidden(run):
     layer, params = V.torch_layer(4, 64, "relu", seed=90)

@@ -177,6 +177,16 @@ def module_buffer_values(run):
                  check_dtype=True, what="module.pe")
 
 
+@check("PositionalEncoding(d_model)'s defaults: max_len 5000 rows, no dropout (training mode adds pe exactly)")
+def module_defaults(run):
+    x = _x(120, 2, 7, 6)
+    [got] = run(encode_each, [dict(d_model=6, max_len=None, x=x, offset=4990, train=True)])
+    expect(got["buffers"].get("pe") == (5000, 6), "max_len defaults to 5000 (the PyTorch tutorial's value)",
+           f"your module's buffers: {got['buffers']}")
+    expect_close(got["out"], _want(x, 4990, 5000), "dropout defaults to 0: in training mode the output is x + pe "
+                 "exactly", atol=float32_atol(5000), what="output in training mode at offset 4990, with the defaults")
+
+
 @check("offset + T > max_len raises ValueError; offset + T == max_len is fine")
 def module_max_len(run):
     got = run(encode_error, 4, 10, 4, 7)

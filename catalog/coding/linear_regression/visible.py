@@ -6,16 +6,18 @@ from mlkata.checks import Fail, check, describe, expect_close, probe
 
 
 @probe
-def closed(sub, X, y, l2=0.0):
-    """``sub.fit_closed_form``; also ``X`` and ``y`` afterwards."""
-    out = sub.fit_closed_form(X, y, l2)
+def closed(sub, X, y, l2=None):
+    """``sub.fit_closed_form``; also ``X`` and ``y`` afterwards (``l2=None``: its default, 0)."""
+    out = sub.fit_closed_form(X, y) if l2 is None else sub.fit_closed_form(X, y, l2)
     return _pack(out, X, y)
 
 
 @probe
-def gd(sub, X, y, lr, epochs, l2=0.0):
-    """``sub.fit_gd``; also ``X`` and ``y`` afterwards."""
-    out = sub.fit_gd(X, y, lr, epochs, l2)
+def gd(sub, X, y, lr=None, epochs=None, l2=None):
+    """``sub.fit_gd``; also ``X`` and ``y`` afterwards.  An option left at None is left out of the
+    call, so its default (lr 0.1, epochs 1000, l2 0) is what is checked."""
+    options = {k: v for k, v in dict(lr=lr, epochs=epochs, l2=l2).items() if v is not None}
+    out = sub.fit_gd(X, y, **options)
     return _pack(out, X, y)
 
 

@@ -13,9 +13,11 @@ def sig(sub, z):
 
 
 @probe
-def fit_probe(sub, X, y, lr, epochs, l2=0.0):
-    """``sub.fit``; also ``X`` and ``y`` afterwards."""
-    out = sub.fit(X, y, lr, epochs, l2)
+def fit_probe(sub, X, y, lr=None, epochs=None, l2=None):
+    """``sub.fit``; also ``X`` and ``y`` afterwards.  An option left at None is left out of the call,
+    so its default (lr 0.1, epochs 1000, l2 0) is what is checked."""
+    options = {k: v for k, v in dict(lr=lr, epochs=epochs, l2=l2).items() if v is not None}
+    out = sub.fit(X, y, **options)
     if isinstance(out, (tuple, list)) and len(out) == 2:
         return {"w": out[0], "b": out[1], "X_after": X, "y_after": y}
     return {"w": out, "b": None, "X_after": X, "y_after": y}

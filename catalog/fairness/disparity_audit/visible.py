@@ -8,9 +8,11 @@ METRICS = ("accuracy", "precision", "recall", "fpr", "selection_rate")
 
 
 @probe
-def audit(sub, y_true, y_pred, sensitive, tolerance=0.1):
-    """``disparity_audit`` and the inputs afterwards (they must be unchanged)."""
-    out = sub.disparity_audit(y_true, y_pred, sensitive, tolerance)
+def audit(sub, y_true, y_pred, sensitive, tolerance=None):
+    """``disparity_audit`` and the inputs afterwards (they must be unchanged); ``tolerance=None``
+    leaves it at its default (0.1)."""
+    out = (sub.disparity_audit(y_true, y_pred, sensitive) if tolerance is None
+           else sub.disparity_audit(y_true, y_pred, sensitive, tolerance))
     return {"out": out, "inputs_after": [y_true, y_pred, sensitive]}
 
 

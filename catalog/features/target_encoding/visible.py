@@ -15,11 +15,11 @@ def _plain_key(k):
 
 
 @probe
-def encode(sub, x_fit, y_fit, x_apply=None, smoothing=1.0, folds=None):
+def encode(sub, x_fit, y_fit, x_apply=None, smoothing=None, folds=None):
     """Fit ``sub.TargetEncoder(smoothing)`` by ``fit`` (or by ``fit_transform`` with ``folds``);
     report the out-of-fold encodings, global_mean_, encodings_, the encodings of ``x_fit`` and
-    ``x_apply``, and the inputs afterwards."""
-    enc = sub.TargetEncoder(smoothing=smoothing)
+    ``x_apply``, and the inputs afterwards.  ``smoothing=None`` leaves it at its default (1.0)."""
+    enc = sub.TargetEncoder() if smoothing is None else sub.TargetEncoder(smoothing=smoothing)
     out = {}
     if folds is None:
         out["fit_returns_self"] = enc.fit(x_fit, y_fit) is enc
@@ -75,7 +75,7 @@ def no_smoothing(run):
 @check("fit_transform encodes each fold with an encoder fitted on the other folds only")
 def out_of_fold(run):
     folds = np.array([0, 1, 0, 1, 0, 1])
-    got = run(encode, X, Y, smoothing=1.0, folds=folds)
+    got = run(encode, X, Y, folds=folds)                     # smoothing: the default, 1.0
     # fold 0 (rows 0, 2, 4) is encoded from rows 1, 3, 5: a -> y [1], b -> [0], c -> [1], global mean 2/3
     # fold 1 (rows 1, 3, 5) is encoded from rows 0, 2, 4: a -> [1, 0], b -> [0], c unseen, global mean 1/3
     g0, g1 = 2 / 3, 1 / 3

@@ -16,8 +16,10 @@ def lret(sub, rewards, values, dones, gamma, lam, bootstrap_value=None, track=Fa
 
 
 @probe
-def episode(sub, V, states, rewards, gamma, lam, alpha, terminal=True, online=True):
-    out = sub.td_lambda_episode(V, states, rewards, gamma, lam, alpha, terminal=terminal, online=online)
+def episode(sub, V, states, rewards, gamma, lam, alpha, terminal=None, online=None):
+    """``td_lambda_episode``; ``terminal`` / ``online`` left at None are left out (their defaults: True)."""
+    options = {k: v for k, v in dict(terminal=terminal, online=online).items() if v is not None}
+    out = sub.td_lambda_episode(V, states, rewards, gamma, lam, alpha, **options)
     return {"V": out, "V_in_after": V}
 
 

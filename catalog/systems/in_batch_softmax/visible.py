@@ -7,16 +7,21 @@ from mlkata.checks import check, expect_close, probe
 
 
 @probe
-def logits(sub, query, item, temperature=1.0, **kw):
+def logits(sub, query, item, temperature=None, **kw):
+    """``in_batch_logits``; ``temperature=None`` leaves it at its default (1.0)."""
+    if temperature is None:
+        return sub.in_batch_logits(query, item, **kw)
     return sub.in_batch_logits(query, item, temperature, **kw)
 
 
 @probe
-def loss(sub, query, item, temperature=1.0, **kw):
-    """The loss, and the gradients of query and item after ``loss.backward()``."""
+def loss(sub, query, item, temperature=None, **kw):
+    """The loss, and the gradients of query and item after ``loss.backward()``; ``temperature=None``
+    leaves it at its default (1.0)."""
     q = query.clone().requires_grad_(True)
     d = item.clone().requires_grad_(True)
-    out = sub.in_batch_softmax_loss(q, d, temperature, **kw)
+    out = (sub.in_batch_softmax_loss(q, d, **kw) if temperature is None
+           else sub.in_batch_softmax_loss(q, d, temperature, **kw))
     grads = {"query": None, "item": None}
     if isinstance(out, torch.Tensor) and out.requires_grad and out.numel() == 1:
         out.backward()
@@ -29,10 +34,12 @@ Q = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
 D = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
 
 
-@check("logits[i, j] = <query_i, item_j> / temperature")
+@check("logits[i, j] = <query_i, item_j> / temperature (temperature 1 by default)")
 def logit_matrix(run):
     expect_close(run(logits, Q, D, 0.5), torch.tensor([[2.0, 0.0], [4.0, 4.0]]),
                  "logits = query @ item.T / temperature: row i is query i, column j is item j", what="logits")
+    expect_close(run(logits, Q, D), torch.tensor([[1.0, 0.0], [2.0, 2.0]]),
+                 "the default temperature is 1: logits = query @ item.T", what="logits with the default temperature")
 
 
 @check("the loss is the mean over rows of logsumexp(row) - logits[i, i]")

@@ -44,11 +44,13 @@ def attend_error(sub, q, k, v, mask=None, is_causal=False):
 
 
 @probe
-def mha(sub, embed_dim, num_heads, params, query, key, value, bias=True, grad_out=None, **forward_kwargs):
+def mha(sub, embed_dim, num_heads, params, query, key, value, bias=None, grad_out=None, **forward_kwargs):
     """Build the learner's MultiHeadAttention, copy ``params`` into it by name, run forward
-    (and backward with loss = sum(output * grad_out) when ``grad_out`` is given)."""
+    (and backward with loss = sum(output * grad_out) when ``grad_out`` is given).  ``bias=None``
+    leaves it at its default (True)."""
     torch.manual_seed(0)
-    module = sub.MultiHeadAttention(embed_dim, num_heads, bias=bias)
+    module = (sub.MultiHeadAttention(embed_dim, num_heads) if bias is None
+              else sub.MultiHeadAttention(embed_dim, num_heads, bias=bias))
     named = dict(module.named_parameters())
     in_bias = getattr(module, "in_proj_bias", "missing")
     out_proj = getattr(module, "out_proj", None)

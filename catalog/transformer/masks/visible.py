@@ -39,9 +39,9 @@ def tiny_lengths(run):
     expect_equal(got, want, "mask[b, t] is True iff t < lengths[b]", what="lengths_to_padding_mask([2, 3, 0])")
 
 
-@check("build_attention_mask blocks padded KEYS (columns) and, with causal=True, the future")
+@check("build_attention_mask blocks padded KEYS (columns) and, by default (causal=True), the future")
 def tiny_combined(run):
-    got = run("build_attention_mask", torch.tensor([[True, True, False]]), causal=True)
+    got = run("build_attention_mask", torch.tensor([[True, True, False]]))        # causal by default
     want = torch.tensor([[[[T_, F_, F_],
                            [T_, T_, F_],
                            [T_, T_, F_]]]])              # the pad query (row 2) still sees keys 0 and 1

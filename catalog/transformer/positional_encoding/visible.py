@@ -14,12 +14,14 @@ def table(sub, max_len, d_model, **kwargs):
 
 
 @probe
-def encode(sub, d_model, max_len, x, offset=None, dropout=0.0, train=False, seed=0, grad_out=None):
+def encode(sub, d_model, max_len, x, offset=None, dropout=None, train=False, seed=0, grad_out=None):
     """Build PositionalEncoding(d_model, max_len, dropout), put it in train or eval mode, apply it to
     ``x`` (with ``offset`` when given) and report its parameters, buffers, output (and d out / d x
-    for loss = sum(out * grad_out) when ``grad_out`` is given)."""
+    for loss = sum(out * grad_out) when ``grad_out`` is given).  ``max_len`` or ``dropout`` left at
+    None is left out of the constructor call: its default is what is checked then."""
     torch.manual_seed(seed)
-    module = sub.PositionalEncoding(d_model, max_len=max_len, dropout=dropout)
+    options = {k: v for k, v in dict(max_len=max_len, dropout=dropout).items() if v is not None}
+    module = sub.PositionalEncoding(d_model, **options)
     module.train(train)
     pe = getattr(module, "pe", None)
     report = {"parameters": {n: tuple(p.shape) for n, p in module.named_parameters()},
