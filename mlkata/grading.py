@@ -115,7 +115,7 @@ def grade_exercise(ex: catalog.Exercise, submission_dir: str, *, hidden: bool = 
     notes = sorted(set(getattr(session, "sandbox_log", [])))
     # what the sandbox refused zeroes the exercise even when the code swallowed the error: the
     # kernel's reports come from the kernel, not from the child, so they cannot be hidden
-    refused = sorted({r.describe() for r in getattr(session, "refused", [])}) + \
+    refused = sorted({r.describe() for r in getattr(session, "refused", []) if not r.incidental}) + \
         [f"{what} is not allowed while grading" for what in getattr(session, "attempts", [])]
     if refused:
         zero_all(results, engine.sandbox_message(refused))

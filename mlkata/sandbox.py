@@ -339,7 +339,11 @@ def child_main(conn, job: Job, workdir: str, local_copy: str) -> None:
     probes.update({name: engine.loaded_module(name, path, probes_only=True) or probe_source.load(path, name)
                    for name, path in job.hidden_probe_modules.items()})
     os.chdir(workdir)
-    os.environ["TMPDIR"] = workdir
+    # the child's own folder is its home and temp dir (libraries' caches land there, not in the
+    # grader's home), and it knows its user without a lookup
+    os.environ.update(TMPDIR=workdir, HOME=workdir)
+    if os.geteuid() == 0 and job.confine:
+        os.environ.update(USER="nobody", LOGNAME="nobody")
     tempfile.tempdir = workdir
     sys.dont_write_bytecode = True
     _confine(conn, job, workdir)

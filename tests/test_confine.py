@@ -217,3 +217,21 @@ def test_a_course_inside_the_interpreter_tree_is_refused_not_silently_exposed(tm
     import sys
     with pytest.raises(confine.ConfinementError, match="lies inside"):
         confine._landlock_ruleset(str(tmp_path), [os.path.join(sys.prefix, "graders")], confine.Applied())
+
+
+@linux_full
+def test_a_user_lookup_works_and_its_nscd_probe_does_not_count_against_the_learner(tmp_path):
+    """torch.optim's first use imports torch._dynamo, which asks getpass.getuser(); glibc first
+    tries the nscd daemon's UNIX socket (refused), then reads /etc/passwd (allowed)."""
+    path = tmp_path / "submission" / "lookup.py"
+    path.parent.mkdir(parents=True)
+    path.write_text("import os, pwd\ndef who():\n    return pwd.getpwuid(os.getuid()).pw_name\n")
+    job = sandbox.Job(student_file=str(path), module_name="mlkata_lookup_probe", probe_modules={},
+                      protected=[str(path.parent)], audit_hook=False)
+    session = sandbox.IsolatedSession(job, call_timeout=20.0)
+    try:
+        record = session.call(("call", "who"), (), {})
+    finally:
+        session.close()
+    assert "__error__" not in record, record
+    assert all(r.incidental for r in session.refused), [r.describe() for r in session.refused]
