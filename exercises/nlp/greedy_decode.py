@@ -46,7 +46,7 @@ def greedy_decode(step_fn: StepFn, prompts: torch.Tensor, max_new_tokens: int, e
     Args:
         step_fn: takes a LongTensor ``[n, t]`` holding the current prefixes (prompt followed by
             the tokens generated so far) and returns next-token log-probabilities, a float
-            tensor ``[n, vocab]``.
+            tensor ``[n, vocab]`` of any float dtype; a banned token has ``-inf`` (never chosen).
         prompts: LongTensor ``[n, t0]`` (n >= 1, t0 >= 1): n prompts of equal length.  Not modified.
         max_new_tokens: the most tokens generated per sequence (an int >= 0).
         eos_id: the end token.  A sequence has finished once it has *generated* ``eos_id``

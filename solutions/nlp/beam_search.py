@@ -40,7 +40,8 @@ def beam_search(step_fn: StepFn, bos_id: int, eos_id: int, beam_size: int, max_l
 
     Args:
         step_fn: takes a LongTensor ``[n, t]`` of prefixes, each starting with ``bos_id``, and
-            returns the next-token log-probabilities, a float tensor ``[n, vocab]``.
+            returns the next-token log-probabilities, a float tensor ``[n, vocab]``: finite (down
+            to about -5000, summed exactly) or ``-inf`` for a masked token.
         bos_id: the token every prefix given to ``step_fn`` starts with (never returned).
         eos_id: the end token; a hypothesis whose last token is ``eos_id`` has ended.
         beam_size: how many hypotheses are kept after every step.

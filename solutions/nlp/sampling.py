@@ -31,7 +31,8 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
 
     Args:
         logits: float tensor of shape ``(..., V)`` (any number of leading dimensions, V >= 1);
-            rows run along the last dimension. It is not modified.
+            rows run along the last dimension; entries may already be ``-inf`` (filtered earlier:
+            they stay ``-inf``, and nothing becomes NaN). It is not modified.
         k: an int >= 1.  ``k > V`` counts as ``k = V`` (everything is kept).
 
     Ties with the k-th largest value all survive, so a row may keep more than k entries
@@ -50,7 +51,8 @@ def top_p_filter(logits: torch.Tensor, p: float, min_tokens_to_keep: int = 1) ->
 
     Args:
         logits: float tensor of shape ``(..., V)`` (any number of leading dimensions, V >= 1);
-            probabilities are ``softmax(logits)`` along the last dimension. It is not modified.
+            probabilities are ``softmax(logits)`` along the last dimension; entries may already be
+            ``-inf`` (probability 0: they stay ``-inf``, and nothing becomes NaN). It is not modified.
         p: the probability mass to keep, ``0 <= p <= 1``.
         min_tokens_to_keep: an int >= 1; that many of the most likely entries of each row are
             always kept, even when fewer already reach p.

@@ -31,7 +31,8 @@ def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float = 1e-6) -> torch.
     Args:
         x: ``(..., d)``, float16, bfloat16, float32 or float64.
         weight: ``(d,)``, the learned gain.
-        eps: added to the mean square, inside the square root.
+        eps: added to the mean square, inside the square root (so an all-zero row gives zeros,
+            and huge or tiny rows stay finite and right).
 
     Computes, like ``LlamaRMSNorm``::
 
