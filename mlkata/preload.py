@@ -9,6 +9,7 @@ Failures are left for later on purpose: a broken grader or catalog is reported b
 process, which loads the same files itself, with the exercise it belongs to.  (An exception here
 would kill the server, and with it every exercise.)
 """
+import linecache
 import os
 
 
@@ -23,6 +24,9 @@ def _load_everything() -> None:
     for ex in exercises:
         try:
             grading.checks_for(ex, hidden=False)
+            # the visible checks are public: their lines cached here spare the child a refused read
+            # when a warning or a traceback raised in a probe quotes them (never the graders' lines)
+            linecache.getlines(str(ex.visible_checks))
             probe_source.load(str(ex.grader), sandbox.probe_module_name("hidden", ex.id))
             engine.warm_tripwire(ex.forbidden)
         except Exception:  # noqa: BLE001 - see the module docstring
