@@ -100,7 +100,8 @@ def brute_force(run):
         if not isinstance(got, torch.Tensor) and not isinstance(got, float):
             raise Fail("ctc_log_likelihood returns a 0-dim tensor", f"target {target}: your code returned {got!r}")
         expect_close(got, want, "log p(y | x) sums every path: stay, advance, or skip a blank between DIFFERENT "
-                     "labels; start in the first two states, end in the last two; -inf when no path fits",
+                     "labels; start in the first two states, end in the last two; -inf when no path fits; the "
+                     "blank defaults to 0",
                      rtol=1e-9, atol=1e-9, what=f"log p({target}) over {T} frames")
 
 
