@@ -118,13 +118,14 @@ def penalised_step(run):
 TWO_WAYS = TableLM({(BOS,): [0.0, 0.05, 0.6, 0.3, 0.05]}, default=[0.0, 0.9, 0.04, 0.03, 0.03])
 
 
-@check("two groups of one: group 1 is pushed off group 0's first token")
+@check("two groups of one, the default diversity_penalty (1.0): group 1 is pushed off group 0's first token")
 def groups_pushed_apart(run):
-    got = read_groups(run(search, TWO_WAYS, 2, 1, 2, 1.0), 2)
+    got = read_groups(run(search, TWO_WAYS, 2, 1, 2), 2)                # diversity_penalty left to its default
     expect_beam(got[0], [([A, EOS], math.log(0.6 * 0.9))], "group 0 is plain beam search: 'a' then <eos>",
                 "group 0")
-    expect_beam(got[1], [([B, EOS], math.log(0.3 * 0.9))], "group 1 pays lambda = 1 for 'a' (group 0 chose it at "
-                "this step): log 0.6 - 1 < log 0.3, so it takes 'b'; its score is the true log-prob", "group 1")
+    expect_beam(got[1], [([B, EOS], math.log(0.3 * 0.9))], "group 1 pays lambda = 1 (the default) for 'a' (group 0 "
+                "chose it at this step): log 0.6 - 1 < log 0.3, so it takes 'b'; its score is the true log-prob",
+                "group 1")
 
 
 @check("with diversity_penalty = 0 every group repeats group 0")
