@@ -108,7 +108,7 @@ def corrupt_random(run):
                      f"vocab_size {vocab})")
 
 
-@check("reconstruct inverts corrupt on random sequences with random noise masks")
+@check("reconstruct inverts corrupt on random sequences with random noise masks, up to 60 spans")
 def reconstruct_random(run):
     rng = random.Random(2)
     for trial in range(8):
@@ -118,3 +118,10 @@ def reconstruct_random(run):
         inputs, targets = oracle_corrupt(tokens, mask, 1000, 1)
         expect_equal(run(V.rebuilt, inputs, targets, 1000), tokens, "each input sentinel is replaced by the span "
                      "after the same sentinel in the target; eos dropped", what=f"reconstruct (trial {trial})")
+    # 60 single-token spans: sentinels run down to 1000 - 60 = 940, past the last 50 ids, and every one
+    # of them counts with the default num_sentinels = 100 (tokens stay below 900)
+    tokens = [rng.randint(2, 899) for _ in range(400)]
+    inputs, targets = oracle_corrupt(tokens, oracle_mask(400, 0.15, 1.0, torch.Generator().manual_seed(8)), 1000, 1)
+    expect_equal(run(V.rebuilt, inputs, targets, 1000), tokens, "a sentinel is any id >= vocab_size - num_sentinels, "
+                 "and num_sentinels defaults to 100 (T5's <extra_id_0> .. <extra_id_99>): 60 spans use sentinels "
+                 "999 down to 940", what="reconstruct (400 tokens, 60 spans, default num_sentinels)")
