@@ -58,6 +58,11 @@ def logits_pair(seed, shape, scale=2.0, dtype=torch.float32, p_ignore=0.0):
     return student.to(dtype), teacher.to(dtype), labels
 
 
+def jsd_options(beta, **options):
+    """generalized_jsd's keyword arguments, with beta = 0.5 left out: its default is part of the contract."""
+    return options if beta == 0.5 else {"beta": beta, **options}
+
+
 def loss_of(got, what):
     return V.scalar(got, what)
 
@@ -107,21 +112,23 @@ def hinton_gradients(run):
         expect_teacher_frozen(got, f"distillation_loss ({options or 'defaults'})")
 
 
-@check("generalized_jsd agrees with TRL's generalized JSD for beta in {0, 0.1, 0.5, 0.9, 1} and temperatures", points=2)
+@check("generalized_jsd agrees with TRL's generalized JSD for beta in {0, 0.1, 0.5 (the default), 0.9, 1} and "
+       "temperatures", points=2)
 def jsd_random(run):
     for seed, beta, T in [(30, 0.0, 1.0), (31, 0.1, 1.0), (32, 0.5, 2.0), (33, 0.9, 0.7), (34, 1.0, 1.5)]:
         s, t, y = logits_pair(seed, (2, 5, 13), p_ignore=0.2)
-        got = loss_of(run(V.jsd, s, t, y, {"beta": beta, "temperature": T}), f"seed {seed}")
+        got = loss_of(run(V.jsd, s, t, y, jsd_options(beta, temperature=T)), f"seed {seed}")
         expect_close(got, oracle_jsd(s, t, y, beta, T), "JSD_beta = beta KL(p_t || m) + (1 - beta) KL(p_s || m) with "
-                     "m = beta p_t + (1 - beta) p_s (beta 0 and 1: the plain KLs), summed over the vocabulary, "
-                     "averaged over counted positions", rtol=1e-5, atol=1e-6, what=f"loss (beta={beta}, T={T})")
+                     "m = beta p_t + (1 - beta) p_s (beta 0 and 1: the plain KLs; 0.5 when not given), summed over "
+                     "the vocabulary, averaged over counted positions", rtol=1e-5, atol=1e-6,
+                     what=f"loss (beta={beta}, T={T})")
 
 
 @check("generalized_jsd: gradient w.r.t. the student agrees, none reaches the teacher; nothing counted gives 0")
 def jsd_gradients_and_empty(run):
     s, t, y = logits_pair(40, (2, 4, 7), dtype=torch.float64)
     for beta in (0.0, 0.5, 1.0):
-        got = run(V.jsd, s, t, y, {"beta": beta}, grad=True)
+        got = run(V.jsd, s, t, y, jsd_options(beta), grad=True)
         loss_of(got, f"beta {beta}")
         if got["grad_student"] is None:
             raise Fail("the loss is differentiable w.r.t. student_logits", "no gradient reached the student")
@@ -140,7 +147,7 @@ def huge_logits(run):
     expect(bool(torch.isfinite(got)), "use log_softmax (stable): exp of 1e4 overflows", f"your loss is {got.item()}")
     expect_close(got, oracle_hinton(s, t, y), "Hinton's loss of huge logits", rtol=1e-6, what="distillation_loss")
     for beta in (0.0, 0.5):
-        got = loss_of(run(V.jsd, s, t, y, {"beta": beta}), f"huge logits, beta {beta}")
+        got = loss_of(run(V.jsd, s, t, y, jsd_options(beta)), f"huge logits, beta {beta}")
         expect(bool(torch.isfinite(got)), "build the mixture in log space (logsumexp): probabilities of exactly 0 "
                "make log m = -inf", f"beta {beta}: your loss is {got.item()}")
         expect_close(got, oracle_jsd(s, t, y, beta), "the JSD of huge logits", rtol=1e-6, atol=1e-6,
