@@ -129,7 +129,8 @@ def stream_random(run):
     for seed in (40, 41, 42):
         batches = stream_case(seed, loc=seed - 41.0, scale=2.0)
         expect_stream(run(V.stream, batches), batches, "merge each batch's (count, mean, M2) into the stream's; "
-                      "variance = M2 / (count - 1)", f"seed {seed}, batch sizes {[len(b) for b in batches]}")
+                      "variance() = M2 / (count - 1) (unbiased unless told otherwise)",
+                      f"seed {seed}, batch sizes {[len(b) for b in batches]}")
 
 
 @check("biased variance divides by count; a single value has unbiased variance nan")

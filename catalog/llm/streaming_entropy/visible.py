@@ -12,12 +12,14 @@ def entropy(sub, chunks):
 
 
 @probe
-def stream(sub, batches, unbiased=True):
-    """Feed batches to a RunningStats; report count, mean and variance."""
+def stream(sub, batches, unbiased=None):
+    """Feed batches to a RunningStats; report count, mean and variance (``unbiased`` passed only when
+    given: its default is part of the contract)."""
     stats = sub.RunningStats()
     for batch in batches:
         stats.update(batch)
-    return {"count": stats.count, "mean": stats.mean, "variance": stats.variance(unbiased)}
+    variance = stats.variance() if unbiased is None else stats.variance(unbiased)
+    return {"count": stats.count, "mean": stats.mean, "variance": variance}
 
 
 def read_stream(got, what):
@@ -44,10 +46,11 @@ def two_chunks(run):
                  "= [1/4, 3/4]: the entropy of the whole row, although each chunk holds one logit", what="entropy")
 
 
-@check("RunningStats over three batches: count, mean and unbiased variance of all the values")
+@check("RunningStats over three batches: count, mean and variance() -- unbiased by default -- of all the values")
 def running(run):
     batches = [torch.tensor([1.0, 2.0]), torch.tensor([3.0]), torch.tensor([4.0, 5.0, 6.0])]
     got = read_stream(run(stream, batches), "three batches")
     expect_close(got["count"], 6, "count = number of values seen", what="count")
     expect_close(got["mean"], 3.5, "mean of 1..6", what="mean")
-    expect_close(got["variance"], 3.5, "unbiased variance of 1..6 = 17.5 / 5", what="variance")
+    expect_close(got["variance"], 3.5, "variance() is unbiased by default: 1..6 give 17.5 / 5",
+                 what="variance()")
