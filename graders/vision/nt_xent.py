@@ -38,15 +38,17 @@ def loss(got, what):
     return out
 
 
-@check("nt_xent_logits agrees with the masked cosine-similarity matrix and its targets on random batches", points=2)
+@check("nt_xent_logits agrees with the masked cosine-similarity matrix and its targets on random batches (and with "
+       "the default temperature, 0.5)", points=2)
 def logits_random(run):
-    for seed, N, tau in [(0, 3, 0.5), (1, 8, 0.1), (2, 5, 1.0)]:
+    for seed, N, tau in [(0, 3, None), (1, 8, 0.1), (2, 5, 1.0)]:             # None: the default, 0.5
         z1, z2 = views(seed, N=N)
         logits, targets = V.pair(run(V.logits_of, z1, z2, tau))
-        want_l, want_t = oracle_logits(z1, z2, tau)
+        want_l, want_t = oracle_logits(z1, z2, 0.5 if tau is None else tau)
         expect_tensor(logits, "logits are (2N, 2N)", shape=(2 * N, 2 * N))
-        expect_close(logits, want_l.float(), "logits[i, j] = cos(z_i, z_j) / tau over [z1; z2], -inf on the diagonal",
-                     rtol=1e-5, atol=1e-5, what=f"logits (N={N}, tau={tau})")
+        expect_close(logits, want_l.float(), "logits[i, j] = cos(z_i, z_j) / tau over [z1; z2], -inf on the diagonal; "
+                     "tau defaults to 0.5", rtol=1e-5, atol=1e-5,
+                     what=f"logits (N={N}, tau={'0.5, the default' if tau is None else tau})")
         expect_equal(targets, want_t, "targets[i] = i + N for the first view, i - N for the second",
                      what=f"targets (N={N})")
 
