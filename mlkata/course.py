@@ -81,7 +81,9 @@ def release_problems(root: Path = catalog.ROOT) -> list[str]:
 # The leak scan
 # --------------------------------------------------------------------------------------------
 
-def _regions(text: str, begin: str, end: str) -> list[str]:
+def _regions(text: str, begin: str, end: str, *, inside_wanted: bool = True) -> list[str]:
+    """The stripped lines between ``begin`` and ``end`` markers (or, with ``inside_wanted=False``,
+    the lines outside every such region, markers excluded)."""
     lines, inside, out = text.splitlines(), False, []
     for line in lines:
         marker = line.strip()
@@ -89,8 +91,8 @@ def _regions(text: str, begin: str, end: str) -> list[str]:
             inside = True
         elif marker == end:
             inside = False
-        elif inside:
-            out.append(line.strip())
+        elif inside == inside_wanted:
+            out.append(marker)
     return out
 
 
@@ -110,8 +112,11 @@ def secret_lines(root: Path, assignment: str) -> dict[str, str]:
                 secrets.setdefault(line, f"hidden test in {path.name}")
             for line in solution:
                 secrets.setdefault(line, f"solution in {path.name}")
-            secret = set(hidden) | set(solution)
-            public |= {l.strip() for l in src.splitlines()} - secret
+            # a line the learner is shown outside every secret region is no leak, even if a
+            # solution region holds the same line (`if axis is None:` given in one function,
+            # written by the learner in another)
+            outside_hidden = set(_regions(src, HIDDEN_BEGIN, HIDDEN_END, inside_wanted=False))
+            public |= outside_hidden & set(_regions(src, SOLUTION_BEGIN, SOLUTION_END, inside_wanted=False))
         grader = root / "graders" / f"{nb.metadata['mlkata']['exercise']}.py"
         for line in grader.read_text().splitlines() if grader.exists() else []:
             secrets.setdefault(line.strip(), f"grader {grader.relative_to(root)}")

@@ -145,3 +145,15 @@ def test_class_wide_fast_autograde_fills_the_gradebook_as_nbgrader_does(graded_c
     assert result["success"], result.get("log", "")[-2000:]
     page = (folder / "feedback" / "carol" / "core" / f"{catalog.get(CORE[0]).name}.html").read_text()
     assert "FAIL" in page
+
+
+def test_a_solution_line_also_given_outside_every_region_is_not_a_secret():
+    """The leak scan flagged `if axis is None:` in llm/int8_quantization: the learner writes it
+    in one function and is given it in another."""
+    src = ("def a(axis):\n    ### BEGIN SOLUTION\n    if axis is None:\n        return 1\n    ### END SOLUTION\n"
+           "def b(axis):\n    if axis is None:\n        return 2\n")
+    outside = course._regions(src, course.SOLUTION_BEGIN, course.SOLUTION_END, inside_wanted=False)
+    inside = course._regions(src, course.SOLUTION_BEGIN, course.SOLUTION_END)
+    assert "if axis is None:" in outside and "return 1" in inside and "return 1" not in outside
+    assert "if axis is None:" not in course.secret_lines(ROOT, "llm")
+    assert course.leaks(ROOT, "llm") == []
