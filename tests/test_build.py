@@ -48,6 +48,8 @@ def repo_copy(tmp_path):
     """A copy of the authored and generated files, to build in."""
     for d in ("catalog", "graders", "exercises", "solutions", "source", "release", "docs"):
         shutil.copytree(ROOT / d, tmp_path / d)
+    # the quality figures are fingerprinted with the variants and twin tests they were measured on
+    shutil.copytree(ROOT / "tests", tmp_path / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(ROOT / build.MANIFEST, tmp_path / build.MANIFEST)
     return tmp_path
 
@@ -80,8 +82,13 @@ def test_check_reports_stale_files_after_an_authored_change(repo_copy):
     assert f"stale: {ex.stub.relative_to(repo_copy)}" in problems
     assert f"stale: {ex.solution.relative_to(repo_copy)}" in problems
     written, kept = build.write(repo_copy)
-    # the source notebook changed too, so the nbgrader release is now older than its source
-    assert kept == [] and build.stale(repo_copy) == [f"stale: release/{ex.assignment} (run `mlkata release`)"]
+    # the source notebook changed too, so the nbgrader release is now older than its source; and
+    # the published quality figures were measured on the old reference
+    remaining = build.stale(repo_copy)
+    assert kept == [] and f"stale: release/{ex.assignment} (run `mlkata release`)" in remaining
+    assert [p for p in remaining if "release/" not in p] == [
+        p for p in remaining if p.startswith(f"quality figures stale: {ex.id} ")]
+    assert len(remaining) == 2
 
 
 def test_a_module_level_solution_region_is_refused():

@@ -114,6 +114,8 @@ def collator_run(probe, input_ids, mask_token_id, vocab_size, special_token_ids,
     assert probe is VIS.mask
     if global_seed is not None:
         torch.manual_seed(global_seed)
+    if mlm_probability is None:        # the checks' way of leaving it to the default (0.15, as transformers')
+        mlm_probability = 0.15
     out = collator_mask(input_ids, mask_token_id, vocab_size, special_token_ids, mlm_probability,
                         seed=seed if use_generator else None)
     return {"out": out, "input_after": input_ids.clone()}
