@@ -251,6 +251,11 @@ def prepare() -> None:
         landlockpy.abi_version()
     except Exception:  # noqa: BLE001 - reported by confine() in the child, with its reason
         pass
+    try:      # torch's cpuinfo, initialised lazily by some kernels (half precision, vector norms)
+        import torch
+        torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - no torch, or an older one: the child reads /proc/cpuinfo itself
+        pass
     lib = _libseccomp()
     if lib is not None:
         for name in (*ALLOWED, *CONDITIONAL, *ENOSYS_CALLS):
@@ -293,6 +298,7 @@ def _find_read_roots() -> list[str]:
 # /etc/passwd and /etc/group hold no secrets (the hashes are in /etc/shadow) and a user lookup
 # (getpass.getuser, behind torch.optim's first import of torch._dynamo) needs them
 READ_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+              "/proc/cpuinfo",     # torch's cpuinfo library reads it the first time a kernel asks
               "/dev/urandom", "/dev/random", "/dev/zero")
 READ_WRITE_FILES = ("/dev/null",)
 

@@ -75,9 +75,11 @@ def test_honest_needs_still_work_threads_stdlib_imports_temp_files(tmp_path):
                 f.write("ok")
             with tempfile.NamedTemporaryFile("w") as f:
                 f.write("ok")
-            return [box[0], open("notes.txt").read(), str(fractions.Fraction(1, 3)), total == total]
+            half = torch.randn(4, 8, dtype=torch.float16)      # kernels that ask torch's cpuinfo
+            norm = float(torch.linalg.vector_norm(half.float(), dim=-1).sum() + (half * half).float().mean())
+            return [box[0], open("notes.txt").read(), str(fractions.Fraction(1, 3)), total == total, norm > 0]
     """, [("work",)])
-    assert value(records[0]) == [45, "ok", "1/3", True]
+    assert value(records[0]) == [45, "ok", "1/3", True, True]
     assert refused == []
 
 
