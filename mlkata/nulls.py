@@ -162,8 +162,11 @@ def default_mutants(ex: Exercise, overrides: dict | None = None) -> list[tuple[s
     inputs where the wrong value gives the same answer -- lets a wrong default through.  Each
     literal default of a public function or method (``__init__`` included) is moved to a nearby
     wrong value: a bool flipped, 0 -> 1 (0.1 for floats), a tiny float (an eps) times 100, another
-    number halved (ints above 3) or plus one.  ``overrides`` maps ``"function.argument"`` to the
-    value to use instead (where the generic move is not a plausible mistake).
+    number halved (ints above 3) or plus one; each number of a tuple of numbers (``betas=(0.9,
+    0.999)``, ``feature_range=(0, 1)``) in turn; a string to another string the function compares
+    the argument with (``smooth="exp"`` -> ``"none"``: one of the choices it offers).
+    ``overrides`` maps ``"function.argument"`` to the value to use instead (where the generic move
+    is not a plausible mistake).
     """
     overrides = overrides or {}
     tree = ast.parse(ex.reference_source.read_text())
@@ -177,19 +180,51 @@ def default_mutants(ex: Exercise, overrides: dict | None = None) -> list[tuple[s
         pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
         pairs += [(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
         for param, default in pairs:
-            if not isinstance(default, ast.Constant):
-                continue
             key = f"{node.name}.{param.arg}"
-            wrong = overrides[key] if key in overrides else _wrong_default(default.value)
-            if wrong is not None:
-                found.append((key, default, wrong))
+            for target in _literal_slots(default):
+                if key in overrides:
+                    wrong = overrides[key] if target is default else None
+                elif isinstance(target.value, str):
+                    wrong = _other_choice(node, param.arg, target.value)
+                else:
+                    wrong = _wrong_default(target.value)
+                if wrong is not None:
+                    found.append((key, default, target, wrong))
     out = []
-    for key, default, wrong in found:
-        right = default.value
-        default.value = wrong
-        out.append((f"{key}={right!r} -> {wrong!r}", ast.unparse(tree)))
-        default.value = right
+    for key, default, target, wrong in found:
+        right, shown = target.value, ast.unparse(default)
+        target.value = wrong
+        out.append((f"{key}={shown} -> {ast.unparse(default)}", ast.unparse(tree)))
+        target.value = right
     return out
+
+
+def _literal_slots(default: ast.expr) -> list[ast.Constant]:
+    """The constants of a default that a mutant may move: the default itself, or each number of
+    a tuple of numbers."""
+    if isinstance(default, ast.Constant):
+        return [default]
+    if isinstance(default, ast.Tuple) and all(isinstance(e, ast.Constant) and type(e.value) in (int, float)
+                                              for e in default.elts):
+        return list(default.elts)
+    return []
+
+
+def _other_choice(function: ast.AST, param: str, value: str) -> str | None:
+    """Another string that ``function`` compares ``param`` with (``if smooth == "none"``,
+    ``kind in ("k1", "k3")``): a choice the function offers, so a plausible wrong default."""
+    choices = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        if not any(isinstance(x, ast.Name) and x.id == param for x in sides):
+            continue
+        for side in sides:
+            items = side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+            choices += [x.value for x in items if isinstance(x, ast.Constant) and isinstance(x.value, str)]
+    others = [c for c in dict.fromkeys(choices) if c != value]
+    return others[0] if others else None
 
 
 def _wrong_default(value):

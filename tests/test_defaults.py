@@ -59,3 +59,13 @@ def test_mutants_move_one_default_at_a_time():
     mutants = dict(nulls.default_mutants(ex))
     assert list(mutants) == ["clip_grad_norm_.norm_type=2.0 -> 1.0"]
     assert "norm_type: float=1.0" in mutants["clip_grad_norm_.norm_type=2.0 -> 1.0"]
+
+
+def test_tuples_of_numbers_and_string_choices_are_moved_too():
+    """betas=(0.9, 0.999) moves one number at a time; a string moves to another choice the function
+    compares the argument with (not to an arbitrary word that would only raise ValueError)."""
+    adam = [label for label, _ in nulls.default_mutants(catalog.get("optim/adam"))]
+    assert "__init__.betas=(0.9, 0.999) -> (0.45, 0.999)" in adam
+    assert "__init__.betas=(0.9, 0.999) -> (0.9, 0.4995)" in adam
+    bleu = [label for label, _ in nulls.default_mutants(catalog.get("nlp/bleu"))]
+    assert "corpus_bleu.smooth='exp' -> 'none'" in bleu

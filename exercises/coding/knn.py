@@ -50,7 +50,8 @@ def pairwise_distances(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(m, n)`` tensor of A's dtype, ``out[i, j] = ||A[i] - B[j]||``, computed by the expansion
         ``sqrt(clamp(||a||^2 + ||b||^2 - 2 a.b, min=0))``: finite and ``>= 0`` everywhere (the
-        distance of a point to itself is 0 up to rounding, never ``nan``).
+        distance of a point to itself is 0 up to rounding, never ``nan``).  ``A`` and ``B`` are
+        not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("pairwise_distances: fill in this part")

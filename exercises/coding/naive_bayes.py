@@ -57,6 +57,7 @@ def gaussian_nb_fit(X: torch.Tensor, y: torch.Tensor, n_classes: int, var_smooth
     Returns:
         ``{"log_prior": (C,), "mean": (C, D), "var": (C, D)}`` in ``X``'s dtype: ``log(N_c / N)``,
         the per-class means, and the per-class biased variances plus ``epsilon``.
+        ``X`` and ``y`` are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("gaussian_nb_fit: fill in this part")
@@ -80,7 +81,7 @@ def multinomial_nb_fit(X: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: 
 
     Returns:
         ``{"log_prior": (C,), "feature_log_prob": (C, D)}`` in ``X``'s dtype: ``log(N_c / N)``
-        (class frequencies) and ``log theta_cd``.
+        (class frequencies) and ``log theta_cd``.  ``X`` and ``y`` are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("multinomial_nb_fit: fill in this part")

@@ -76,8 +76,9 @@ def roc_curve(y_true: torch.Tensor, y_score: torch.Tensor) -> Tuple[torch.Tensor
 def roc_auc_score(y_true: torch.Tensor, y_score: torch.Tensor) -> float:
     """Area under :func:`roc_curve`, by the trapezoid rule, as a Python float in ``[0, 1]``.
 
-    Args and Raises as :func:`roc_curve`.  Ties are the diagonal segments of the curve, so they
-    count one half: the result equals ``P(s_pos > s_neg) + 0.5 * P(s_pos == s_neg)``.
+    Args and Raises as :func:`roc_curve`; the inputs are not modified.  Ties are the diagonal
+    segments of the curve, so they count one half: the result equals
+    ``P(s_pos > s_neg) + 0.5 * P(s_pos == s_neg)``.
     """
     # YOUR CODE HERE
     raise NotImplementedError("roc_auc_score: fill in this part")
@@ -90,6 +91,7 @@ def roc_auc_rank(y_true: torch.Tensor, y_score: torch.Tensor) -> float:
     span.  ``AUC = (R - P (P + 1) / 2) / (P * N)`` with ``R`` the sum of the positives' ranks.
 
     Args and Raises as :func:`roc_curve`; must handle n in the millions (no n x n comparison).
+    The inputs are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("roc_auc_rank: fill in this part")

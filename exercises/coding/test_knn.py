@@ -23,8 +23,10 @@ def neighbours(sub, X_train, X_query, k):
 
 
 @probe
-def predict(sub, X_train, y_train, X_query, k, task="classification"):
-    out = sub.knn_predict(X_train, y_train, X_query, k, task)
+def predict(sub, X_train, y_train, X_query, k, task=None):
+    """knn_predict(X_train, y_train, X_query, k, task); without ``task`` (its default) when None."""
+    args = (X_train, y_train, X_query, k) if task is None else (X_train, y_train, X_query, k, task)
+    out = sub.knn_predict(*args)
     return {"out": out, "X_train_after": X_train, "y_train_after": y_train, "X_query_after": X_query}
 
 

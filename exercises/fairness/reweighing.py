@@ -73,10 +73,11 @@ def weighted_label_rates(sensitive: torch.Tensor, labels: torch.Tensor,
     Returns:
         a dict with ``"groups"`` (G,) and ``"classes"`` (C,) as in :func:`reweighing_weights`,
         and ``"rates"``: (G, C) float64, ``rates[i, j]`` = (total weight of the samples of group
-        i with class j) / (total weight of group i).  Each row sums to 1; a group whose total
-        weight is 0 has a row of NaN.  With all weights 1 these are the plain base rates; with
-        the reweighing weights every row equals the overall class distribution P(Y = y) (for the
-        groups with no empty cell).
+        i with class j) / (total weight of group i), the sums accumulated in float64 whatever the
+        dtype of ``weights``.  Each row sums to 1; a group whose total weight is 0 has a row of
+        NaN.  With all weights 1 these are the plain base rates; with the reweighing weights
+        every row equals the overall class distribution P(Y = y) (for the groups with no empty
+        cell).
     """
     # YOUR CODE HERE
     raise NotImplementedError("weighted_label_rates: fill in this part")

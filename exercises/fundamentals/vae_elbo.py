@@ -53,7 +53,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
             generator=generator, dtype=mu.dtype)``, one draw.
 
     Returns:
-        ``z`` shaped like ``mu``, differentiable with respect to ``mu`` and ``logvar``.
+        ``z`` shaped like ``mu``, differentiable with respect to ``mu`` and ``logvar`` (neither
+        is modified).
     """
     # YOUR CODE HERE
     raise NotImplementedError("reparameterize: fill in this part")
@@ -67,7 +68,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
     Returns:
         ``(...)`` -- ``0.5 * sum_d (exp(logvar) + mu^2 - 1 - logvar)``, in ``mu``'s dtype;
-        finite for any finite ``logvar``; differentiable.
+        finite for any finite ``logvar``; differentiable.  ``mu`` and ``logvar`` are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("gaussian_kl: fill in this part")

@@ -65,6 +65,7 @@ def ppo_clip_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages
 
     Returns:
         a 0-dim tensor of the inputs' dtype, differentiable with respect to ``logprobs``.
+        The inputs are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("ppo_clip_loss: fill in this part")
@@ -85,6 +86,7 @@ def kl_penalized_rewards(rewards: torch.Tensor, logprobs: torch.Tensor, ref_logp
     Returns:
         (B, T), dtype of ``logprobs``: ``-beta * (logprobs - ref_logprobs)`` at valid positions,
         plus ``rewards[i]`` on the last valid token of row ``i``; exactly 0 where mask is False.
+        The inputs are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("kl_penalized_rewards: fill in this part")

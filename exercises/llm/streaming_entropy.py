@@ -52,9 +52,9 @@ def chunk_summary(logits: torch.Tensor) -> Summary:
         logits: float ``(B, V_chunk)``, any finite values or ``-inf``.
 
     Returns:
-        three float64 ``(B,)`` tensors: ``m`` the row max (``-inf`` for a row that is all ``-inf``),
-        ``s = sum exp(x - m)`` and ``t = sum exp(x - m) * x`` over the row's finite logits (both 0 for an
-        all ``-inf`` row).
+        three float64 ``(B,)`` tensors, computed in float64 whatever the logits' dtype: ``m`` the
+        row max (``-inf`` for a row that is all ``-inf``), ``s = sum exp(x - m)`` and
+        ``t = sum exp(x - m) * x`` over the row's finite logits (both 0 for an all ``-inf`` row).
     """
     # YOUR CODE HERE
     raise NotImplementedError("chunk_summary: fill in this part")
@@ -98,7 +98,7 @@ class RunningStats:
 
     def update(self, values: torch.Tensor) -> None:
         """Add a batch (any shape, any float dtype; computed in float64): merge this stream with the
-        batch's own count, mean and M2."""
+        batch's own count, mean and M2.  An empty batch (0 values) changes nothing."""
         # YOUR CODE HERE
         raise NotImplementedError("update: fill in this part")
 

@@ -61,7 +61,7 @@ def value_loss(values: torch.Tensor, returns: torch.Tensor,
 
     Returns:
         ``0.5 * mean over the True positions of (values - returns)^2``, a 0-dim tensor of the
-        inputs' dtype, differentiable with respect to ``values``.
+        inputs' dtype, differentiable with respect to ``values``.  The inputs are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("value_loss: fill in this part")
@@ -89,7 +89,7 @@ def clipped_value_loss(values: torch.Tensor, old_values: torch.Tensor, returns: 
     Returns:
         ``(loss, clip_frac)``: ``loss`` is a 0-dim tensor of the inputs' dtype, differentiable
         with respect to ``values``; ``clip_frac`` is a 0-dim float tensor in [0, 1] that carries
-        no gradient.
+        no gradient.  The inputs are not modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("clipped_value_loss: fill in this part")

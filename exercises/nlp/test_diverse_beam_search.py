@@ -142,5 +142,5 @@ def no_penalty(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "nlp/diverse_beam_search", hidden_checks=6,
-                             hidden_points=9, forbidden=[])
+test_visible = _visible_test(globals(), "nlp/diverse_beam_search", hidden_checks=7,
+                             hidden_points=10, forbidden=[])

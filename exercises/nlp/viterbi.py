@@ -46,7 +46,7 @@ def viterbi(log_start: torch.Tensor, log_trans: torch.Tensor, log_emit: torch.Te
     Args:
         log_start: ``(S,)`` log initial probabilities; log_trans: ``(S, S)``, row = from, column =
             to; log_emit: ``(T, S)``, ``T >= 1``.  float64; entries may be ``-inf``; at least one
-            path has a finite log-probability.
+            path has a finite log-probability.  None of them is modified.
 
     Returns:
         ``(path, log_prob)``: int64 ``(T,)`` and a Python float, the path's joint log-probability

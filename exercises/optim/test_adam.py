@@ -81,10 +81,11 @@ def steps(sub, param, grads, hyper):
 
 
 @probe
-def train(sub, problem, hyper, steps, report_state=False):
-    """Train ``problem`` for ``steps`` steps with the learner's Adam class."""
+def train(sub, problem, hyper, steps, report_state=False, from_generator=False):
+    """Train ``problem`` for ``steps`` steps with the learner's Adam class (given the parameters
+    as a generator, as ``model.parameters()`` is, when ``from_generator``)."""
     params = [t.clone().requires_grad_(True) for t in problem["init"]]
-    opt = sub.Adam(params, **hyper)
+    opt = sub.Adam((p for p in params) if from_generator else params, **hyper)
     for step in range(steps):
         opt.zero_grad()
         loss_of(problem, params, step).backward()
@@ -145,5 +146,5 @@ def eps_outside_sqrt(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "optim/adam", hidden_checks=11,
-                             hidden_points=15, forbidden=['torch.optim.Adam', 'torch.optim.AdamW', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam'])
+test_visible = _visible_test(globals(), "optim/adam", hidden_checks=12,
+                             hidden_points=16, forbidden=['torch.optim.Adam', 'torch.optim.AdamW', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam'])

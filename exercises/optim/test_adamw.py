@@ -81,10 +81,11 @@ def steps(sub, param, grads, hyper):
 
 
 @probe
-def train(sub, problem, hyper, steps, report_state=False):
-    """Train ``problem`` for ``steps`` steps with the learner's AdamW class."""
+def train(sub, problem, hyper, steps, report_state=False, from_generator=False):
+    """Train ``problem`` for ``steps`` steps with the learner's AdamW class (given the parameters
+    as a generator, as ``model.parameters()`` is, when ``from_generator``)."""
     params = [t.clone().requires_grad_(True) for t in problem["init"]]
-    opt = sub.AdamW(params, **hyper)
+    opt = sub.AdamW((p for p in params) if from_generator else params, **hyper)
     for step in range(steps):
         opt.zero_grad()
         loss_of(problem, params, step).backward()
@@ -140,5 +141,5 @@ def default_decay(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "optim/adamw", hidden_checks=12,
-                             hidden_points=16, forbidden=['torch.optim.AdamW', 'torch.optim.Adam', 'torch.optim.adamw.adamw', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam', 'torch.optim._functional.adamw'])
+test_visible = _visible_test(globals(), "optim/adamw", hidden_checks=13,
+                             hidden_points=17, forbidden=['torch.optim.AdamW', 'torch.optim.Adam', 'torch.optim.adamw.adamw', 'torch.optim.adam.adam', 'torch.optim.adam._single_tensor_adam', 'torch.optim.adam._multi_tensor_adam', 'torch.optim._functional.adam', 'torch.optim._functional.adamw'])

@@ -82,10 +82,11 @@ def steps(sub, param, grads, hyper, shared_grad=False):
 
 
 @probe
-def train(sub, problem, hyper, steps, report_state=False):
-    """Train ``problem`` for ``steps`` steps with the learner's SGD class."""
+def train(sub, problem, hyper, steps, report_state=False, from_generator=False):
+    """Train ``problem`` for ``steps`` steps with the learner's SGD class (given the parameters
+    as a generator, as ``model.parameters()`` is, when ``from_generator``)."""
     params = [t.clone().requires_grad_(True) for t in problem["init"]]
-    opt = sub.SGD(params, **hyper)
+    opt = sub.SGD((p for p in params) if from_generator else params, **hyper)
     for step in range(steps):
         opt.zero_grad()
         loss_of(problem, params, step).backward()
@@ -145,5 +146,5 @@ def nesterov(run):
 # --- generated: run the checks above with pytest ---
 from mlkata.pytest_glue import visible_test as _visible_test  # noqa: E402
 
-test_visible = _visible_test(globals(), "optim/sgd_momentum", hidden_checks=10,
-                             hidden_points=14, forbidden=['torch.optim.SGD', 'torch.optim.sgd.sgd', 'torch.optim.sgd._single_tensor_sgd', 'torch.optim.sgd._multi_tensor_sgd', 'torch.optim._functional.sgd'])
+test_visible = _visible_test(globals(), "optim/sgd_momentum", hidden_checks=11,
+                             hidden_points=15, forbidden=['torch.optim.SGD', 'torch.optim.sgd.sgd', 'torch.optim.sgd._single_tensor_sgd', 'torch.optim.sgd._multi_tensor_sgd', 'torch.optim._functional.sgd'])

@@ -118,8 +118,8 @@ def ndcg_at_k(scores: torch.Tensor, relevance: torch.Tensor, k: Optional[int] = 
 
     Args:
         scores: ``(Q, N)`` float tensor (float32 or float64), higher is better.
-        relevance: ``(Q, N)`` graded relevance ``>= 0`` (int or float); the gain of an item is
-            its relevance (linear gain).
+        relevance: ``(Q, N)`` graded relevance ``>= 0`` (bool, int or float); the gain of an
+            item is its relevance (linear gain; ``True`` counts 1).
         k: only the top ``k`` positions count; ``None`` (or ``k >= N``) means all ``N``.
 
     ``DCG@k = sum over positions r <= k of rel(item at r) / log2(r + 1)``, with ties broken

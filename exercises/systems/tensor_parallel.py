@@ -102,7 +102,7 @@ def tp_mlp_forward(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
 
     Returns:
         ``(outputs, allreduces)``: one ``(B, out)`` output per rank (all equal to the unsharded
-        MLP's) and the number of all-reduces used (1).
+        MLP's) and the number of all-reduces used (1).  No input is modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("tp_mlp_forward: fill in this part")
@@ -119,7 +119,8 @@ def tp_mlp_backward(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: tor
         ``(grads, allreduces)``: ``grads`` maps ``"w1"``, ``"b1"`` (rank ``r``'s gradient of ITS
         shard: ``(hidden/N, in)``, ``(hidden/N,)``), ``"w2"`` (``(out, hidden/N)``), ``"b2"`` (the full
         ``(out,)`` gradient, on every rank) and ``"x"`` (the full ``(B, in)`` input gradient, on every
-        rank, after the all-reduce) to lists of ``world`` tensors; ``allreduces`` = 1.
+        rank, after the all-reduce) to lists of ``world`` tensors; ``allreduces`` = 1.  No input
+        is modified.
     """
     # YOUR CODE HERE
     raise NotImplementedError("tp_mlp_backward: fill in this part")

@@ -86,7 +86,7 @@ class MultiHeadAttention(nn.Module):
     Parameters (names and shapes exactly as torch's module, so weights can be copied across):
         ``in_proj_weight`` ``[3E, E]``: the query, key and value projections stacked in that order;
         ``in_proj_bias`` ``[3E]`` (None when ``bias=False``);
-        ``out_proj``: an ``nn.Linear(E, E)`` (no bias when ``bias=False``).
+        ``out_proj``: an ``nn.Linear(E, E)`` (no bias when ``bias=False``); no other parameters.
     Any initialisation will do (torch uses Xavier-uniform for ``in_proj_weight`` and zero biases).
     """
 

@@ -87,7 +87,8 @@ class EncoderLayer(nn.Module):
         Returns:
             ``[B, L, E]``, the same dtype as ``src``; equal (in eval mode, or with dropout 0) to
             ``torch.nn.TransformerEncoderLayer(..., batch_first=True)`` holding the same parameter
-            values.  Outputs *at* padding positions are not graded (torch's fast path on nested
+            values, also for large inputs (``src * 100``, ``10000 + src``: finite, and still equal).
+            Outputs *at* padding positions are not graded (torch's fast path on nested
             tensors returns zeros there); every sequence keeps at least one non-padding position
             and every query at least one allowed key.
         """

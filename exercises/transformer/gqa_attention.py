@@ -96,7 +96,7 @@ class GroupedQueryAttention(nn.Module):
     Parameters (names and shapes as Llama's ``LlamaAttention``, no biases):
         ``q_proj``: ``nn.Linear(E, H * hd)``; ``k_proj`` and ``v_proj``: ``nn.Linear(E, H_kv * hd)``;
         ``o_proj``: ``nn.Linear(H * hd, E)``.  Head h of a projection is its output features
-        ``h * hd : (h + 1) * hd``.
+        ``h * hd : (h + 1) * hd``.  No other parameters.
     """
 
     def __init__(self, n_embd: int, n_head: int, n_kv_head: int):

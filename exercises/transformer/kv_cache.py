@@ -51,6 +51,7 @@ class CachedCausalSelfAttention(nn.Module):
         keys and values, in that order, each [.., E] and then into H heads of width hd (head h
         takes features ``h * hd : (h + 1) * hd``);
         ``c_proj``: ``nn.Linear(E, E)``, applied to the heads' outputs placed side by side.
+        No other parameters.
     """
 
     def __init__(self, n_embd: int, n_head: int):
@@ -78,7 +79,8 @@ class CachedCausalSelfAttention(nn.Module):
             cache with the new tokens' keys and values appended along dim 2 (the cached entries
             copied as they are, not recomputed).  ``k[b, h, t]`` is the key of position t in head h,
             that is ``c_attn``'s key slice for that token, head h's features.  Same dtype as ``x``;
-            differentiable, with gradients flowing into the earlier calls through the cache.
+            finite for large inputs (``x * 100``: huge logits); differentiable, with gradients flowing
+            into the earlier calls through the cache.
         """
         # YOUR CODE HERE
         raise NotImplementedError("forward: fill in this part")

@@ -12,8 +12,9 @@ from mlkata.checks import Fail, check, describe, expect, expect_close, expect_te
 
 
 @probe
-def schedule(sub, T, kind, **kwargs):
-    betas = sub.beta_schedule(T, kind, **kwargs)
+def schedule(sub, T, kind=None, **kwargs):
+    """beta_schedule(T, kind, **kwargs) (without ``kind``, its default, when None) and its alphas_cumprod."""
+    betas = sub.beta_schedule(T, **kwargs) if kind is None else sub.beta_schedule(T, kind, **kwargs)
     return {"betas": betas, "abar": sub.alphas_cumprod(betas) if isinstance(betas, torch.Tensor) else None}
 
 

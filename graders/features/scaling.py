@@ -213,13 +213,14 @@ def standard_single_row(run):
 @check("MinMaxScaler agrees with sklearn's on random data and feature ranges: statistics, train and test "
        "transforms, inverse", points=2)
 def minmax_agrees(run):
-    ranges = [(0.0, 1.0), (-1.0, 1.0), (2.0, 5.0), (-3.5, -0.5), (0.0, 255.0), (0.0, 1.0)]
-    for seed, fr in enumerate(ranges):
+    ranges = [(0.0, 1.0), (-1.0, 1.0), (2.0, 5.0), (-3.5, -0.5), (0.0, 255.0), None]   # None: the default
+    for seed, given in enumerate(ranges):
+        fr = (0.0, 1.0) if given is None else given
         X, X_test = random_data(60 + seed)
         st = minmax_oracle(X, fr)
         Z = np.random.default_rng(200 + seed).uniform(fr[0], fr[1], size=X_test.shape)
-        got = run(V.scaler, "MinMaxScaler", X, X_apply=X_test, Z=Z, feature_range=fr)
-        what = f"feature_range={fr}, X of shape {list(X.shape)}"
+        got = run(V.scaler, "MinMaxScaler", X, X_apply=X_test, Z=Z, feature_range=given)
+        what = f"feature_range={'left to its default, (0, 1)' if given is None else fr}, X of shape {list(X.shape)}"
         expect_fitted(got, st, MINMAX_RULES, what)
         expect_close(got["train"], t(minmax(st, X)), "min-max scaling maps each column's fitted [min, max] onto "
                      "feature_range = (a, b): a + (x - min) * (b - a) / (max - min)", rtol=1e-7, atol=1e-9,

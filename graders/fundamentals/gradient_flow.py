@@ -45,8 +45,9 @@ def weight_stats(w):
 @check("weights are normal with mean 0 and std sqrt(2 / (fan_in + fan_out)) (xavier) or sqrt(2 / fan_in) (he), "
        "on non-square layers", points=2)
 def init_statistics(run):
-    for init, seed in (("xavier", 1), ("he", 2)):
-        got = run(V.build, [512, 256, 128, 3], {"activation": "relu", "init": init}, seed=seed)
+    for init, seed in (("xavier", 1), ("he", 2), ("xavier", 3)):
+        kwargs = {"activation": "relu", "init": init} if seed < 3 else {"activation": "relu"}   # the default
+        got = run(V.build, [512, 256, 128, 3], kwargs, seed=seed)
         for i, (fan_in, fan_out) in enumerate(((512, 256), (256, 256), (256, 128))):
             w = got["state"].get(f"{2 * i}.weight")
             expect(isinstance(w, torch.Tensor) and tuple(w.shape) == (fan_out, fan_in),
@@ -55,7 +56,8 @@ def init_statistics(run):
             want = math.sqrt(2 / (fan_in + fan_out)) if init == "xavier" else math.sqrt(2 / fan_in)
             formula = "sqrt(2 / (fan_in + fan_out))" if init == "xavier" else "sqrt(2 / fan_in)"
             mean, std, kurt, n = weight_stats(w)
-            where = f"init={init!r}, layer {i} (fan_in {fan_in}, fan_out {fan_out}, {n} weights)"
+            where = (f"init={init!r}" if "init" in kwargs else "init left to its default ('xavier')") + \
+                f", layer {i} (fan_in {fan_in}, fan_out {fan_out}, {n} weights)"
             if abs(std / want - 1) > Z_STRICT * math.sqrt(1 / (2 * n)):
                 raise Fail(f"{init} init draws weights with std {formula} (a standard deviation, not a variance; "
                            "fan_in is weight.shape[1] of an nn.Linear)",

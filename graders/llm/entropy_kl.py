@@ -244,6 +244,9 @@ def estimators_random(run):
             got = run(V.estimate, logp, logq, kind)["k"]
             expect_tensor(got, "one estimate per sample: the output has the inputs' shape", shape=shape)
             expect_close(got, oracle_estimator(logp, logq, kind), EST_RULE, what=f"{kind} (shape {list(shape)})")
+        got = run(V.estimate, logp, logq)["k"]
+        expect_close(got, oracle_estimator(logp, logq, "k3"), "kind defaults to 'k3'",
+                     what=f"kl_estimator without kind (shape {list(shape)})")
 
 
 def sample_tokens(seed, p_logits, q_logits, n):

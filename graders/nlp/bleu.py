@@ -162,10 +162,12 @@ def smoothing(run):
             hyp[i] = rng.choice(VOCAB)                      # every other token changed: few 3- and 4-grams match
         hyps.append(hyp)
         refs.append([ref])
-    for smooth in ("exp", "none"):
-        expect_bleu(run, hyps, refs, {"smooth": smooth}, "a precision of 0: 'none' makes BLEU 0, 'exp' replaces "
+    assert oracle_bleu(hyps, refs) > 0 == oracle_bleu(hyps, refs, smooth="none")     # some order has no match
+    for options in ({"smooth": "exp"}, {"smooth": "none"}, {}):
+        expect_bleu(run, hyps, refs, options, "a precision of 0: 'none' makes BLEU 0, 'exp' (the default) replaces "
                     "the k-th zero precision (counting zero orders, going up in n) by 1 / (2^k * that order's "
-                    "hypothesis n-grams)", f"corpus_bleu(smooth={smooth!r})")
+                    "hypothesis n-grams)", f"corpus_bleu(smooth={options['smooth']!r})" if options else
+                    "corpus_bleu(smooth left to its default, 'exp')")
 
 
 @check("edge cases: no match at all is 0, sentences too short for 4-grams score 0, max_order = 2 works")

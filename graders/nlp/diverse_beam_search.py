@@ -159,3 +159,22 @@ def calls(run):
     expect(max(c.shape[1] for c in calls) == longest, "the search stops once every hypothesis has ended (or after "
            "max_len steps)", f"the longest prefix given to step_fn has {max(c.shape[1] for c in calls)} tokens; "
            f"with bos the search needs at most {longest}")
+
+
+@check("diversity_penalty defaults to 1.0: a search that leaves it out agrees with lambda = 1, not 0.8 or 1.25")
+def default_penalty(run):
+    for i in range(200):
+        lm = V.ToyLM(6, 12000 + i)
+        margins = []
+        want = oracle_search(lm, 3, 2, 4, 1.0, margins=margins)
+        order_gaps = [a[1] - b[1] for g in want for a, b in zip(g, g[1:])]
+        if min(margins + order_gaps + [math.inf]) > MARGIN and \
+                all(oracle_search(lm, 3, 2, 4, lam) != want for lam in (0.8, 1.25)):
+            break
+    else:
+        raise RuntimeError("no tie-free toy LM that tells the default apart")      # pragma: no cover
+    case = f"ToyLM(vocab=6, seed={lm.seed}), 3 groups of 2, max_len=4, diversity_penalty left to its default"
+    got = V.read_groups(run(V.search, lm, 3, 2, 4), 3)
+    for g in range(3):
+        V.expect_beam(got[g], want[g], "diversity_penalty defaults to 1.0 (lambda = 1: an earlier group's choice of "
+                      "the same token costs exactly 1 nat)", f"{case}: group {g}")

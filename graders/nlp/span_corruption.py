@@ -118,10 +118,15 @@ def reconstruct_random(run):
         inputs, targets = oracle_corrupt(tokens, mask, 1000, 1)
         expect_equal(run(V.rebuilt, inputs, targets, 1000), tokens, "each input sentinel is replaced by the span "
                      "after the same sentinel in the target; eos dropped", what=f"reconstruct (trial {trial})")
-    # 60 single-token spans: sentinels run down to 1000 - 60 = 940, past the last 50 ids, and every one
-    # of them counts with the default num_sentinels = 100 (tokens stay below 900)
-    tokens = [rng.randint(2, 899) for _ in range(400)]
-    inputs, targets = oracle_corrupt(tokens, oracle_mask(400, 0.15, 1.0, torch.Generator().manual_seed(8)), 1000, 1)
+    # 100 single-token spans: sentinels run down to 1000 - 100 = 900, and every one of them counts with
+    # the default num_sentinels = 100; id 899 (just below the sentinels) also occurs, as a kept token and
+    # inside a span, so a default below 100 keeps a sentinel and one above 100 swallows a token
+    tokens = [rng.randint(2, 899) for _ in range(1000)]
+    mask = oracle_mask(1000, 0.1, 1.0, torch.Generator().manual_seed(8))
+    tokens[0] = 899                                             # kept: every mask starts with kept tokens
+    tokens[mask.index(True)] = 899                              # noise
+    inputs, targets = oracle_corrupt(tokens, mask, 1000, 1)
     expect_equal(run(V.rebuilt, inputs, targets, 1000), tokens, "a sentinel is any id >= vocab_size - num_sentinels, "
-                 "and num_sentinels defaults to 100 (T5's <extra_id_0> .. <extra_id_99>): 60 spans use sentinels "
-                 "999 down to 940", what="reconstruct (400 tokens, 60 spans, default num_sentinels)")
+                 "and num_sentinels defaults to 100 (T5's <extra_id_0> .. <extra_id_99>): 100 spans use sentinels "
+                 "999 down to 900, and id 899 is an ordinary token", what="reconstruct (1000 tokens, 100 spans, "
+                 "default num_sentinels)")

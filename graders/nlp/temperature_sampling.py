@@ -217,6 +217,11 @@ def sample_rates_t1(run):
     ids = sampled(run, x, None, 1, "sample_next_token(10000 equal rows) with the default temperature")
     expect_rates(ids, oracle_probs(ROW.double(), 1.0), "the default temperature is 1: each token is drawn with "
                  "probability softmax(logits)", "T=1 (default)")
+    # a default near 1 (0.9, 1.1) hides inside the rates' bounds, but not from the same generator seed
+    explicit = sampled(run, x, 1.0, 1, "sample_next_token(10000 equal rows, T=1.0)")
+    expect_equal(ids, explicit, "the default temperature is exactly 1.0: leaving it out draws the same ids as "
+                 "temperature=1.0 with a generator of the same seed", what="ids with the default temperature vs "
+                 "with temperature=1.0 (generator seed 1)")
 
 
 @check("at T=0.5 and T=2 every token is drawn at its probability softmax(logits / T)", points=2)

@@ -269,3 +269,14 @@ def defaults(run):
     expect_close(run(V.train, problem, {}, 5)["params"], torch_train(problem, {}, 5)[0], "the optimizer class "
                  "has the same defaults as the step function", rtol=1e-9, atol=1e-12,
                  what="parameters after 5 steps of the class built with its defaults")
+
+
+@check("params may be a generator, as model.parameters() is: read once, every parameter trained")
+def generator_params(run):
+    hyper = {"lr": 0.05}
+    problem = V.make_problem("mlp", 12)
+    want, _ = torch_train(problem, hyper, 20)
+    got = run(V.train, problem, hyper, 20, from_generator=True)
+    expect_close(got["params"], want, "read params once into a list: a generator (model.parameters()) is empty "
+                 "the second time it is iterated", rtol=1e-7, atol=1e-9,
+                 what=f"parameters after 20 steps, params given as a generator ({show(hyper)})")

@@ -131,6 +131,7 @@ def validation(run):
              ("cosine_with_warmup", 3, {"warmup_steps": 5, "total_steps": 20, "min_lr_ratio": 1.5}),
              ("cosine_with_warmup", 3, {"warmup_steps": 5, "total_steps": 20, "min_lr_ratio": -0.1}),
              ("linear_with_warmup", -2, {"warmup_steps": 5, "total_steps": 20}),
+             ("linear_with_warmup", 3, {"warmup_steps": -1, "total_steps": 20}),
              ("linear_with_warmup", 3, {"warmup_steps": 21, "total_steps": 20})]
     for name, step, kw in cases:
         got = run(V.raises, name, step, kw)

@@ -256,3 +256,14 @@ def huge(run):
            "parameters", f"the parameters became {got['params'][-1]}")
     expect_close(got["params"][-1], want_p[-1], "match torch.optim.SGD with huge gradients", rtol=1e-4,
                  what="parameter after 10 steps")
+
+
+@check("params may be a generator, as model.parameters() is: read once, every parameter trained")
+def generator_params(run):
+    hyper = {"lr": 0.05, "momentum": 0.9}
+    problem = V.make_problem("mlp", 12)
+    want, _ = torch_train(problem, hyper, 20)
+    got = run(V.train, problem, hyper, 20, from_generator=True)
+    expect_close(got["params"], want, "read params once into a list: a generator (model.parameters()) is empty "
+                 "the second time it is iterated", rtol=1e-7, atol=1e-9,
+                 what=f"parameters after 20 steps, params given as a generator ({show(hyper)})")

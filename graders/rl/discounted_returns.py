@@ -191,8 +191,8 @@ def normalize_random(run):
 def normalize_degenerate(run):
     x = torch.tensor([1.0, 2.0, 4.0, -3.0])
     got = run(V.normalize, x)
-    expect_close(got["out"], oracle_normalize(x), "normalised returns are (x - mean) / (std + eps), population std",
-                 what="normalised [1, 2, 4, -3]")
+    expect_close(got["out"], oracle_normalize(x), "normalised returns are (x - mean) / (std + eps), std unbiased "
+                 "(N - 1)", what="normalised [1, 2, 4, -3]")
     tiny = torch.tensor([0.0, 1e-7, 2e-7, 3e-7], dtype=torch.float64)     # std 1.1e-7: eps is not negligible
     got = run(V.normalize, tiny)
     expect_close(got["out"], oracle_normalize(tiny), "the default eps is 1e-8, added to the std: returns 1e-7 apart "

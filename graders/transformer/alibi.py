@@ -1,8 +1,7 @@
 """Hidden graders of transformer/alibi: the slopes for 1 to 16 heads (powers of two and not)
 against the paper's rule (tests/test_twins_* compares with transformers' BLOOM); the bias for
 L <= S; attention against torch's scaled_dot_product_attention with the bias as a float mask,
-with L < S, float64 gradients and huge logits; and the point of ALiBi: attention depends only on
-distances, so shifting every position leaves it unchanged."""
+with L < S, float64 gradients and huge logits."""
 import torch
 
 from mlkata.checks import check, expect, expect_close, expect_tensor, probe, visible_module

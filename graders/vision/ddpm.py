@@ -68,12 +68,15 @@ def loss_oracle(x0, abar, seed, w):
 @check("linear and cosine schedules agree with their formulas (T = 1000, 50, 20, 1; custom beta range), float64",
        points=2)
 def schedules(run):
-    for T, kwargs in ((1000, {}), (50, {"beta_start": 1e-3, "beta_end": 0.05}), (1, {})):
-        got = run(V.schedule, T, "linear", **kwargs)
+    # the kind left to its default ("linear") once
+    for T, kind, kwargs in ((1000, None, {}), (50, "linear", {"beta_start": 1e-3, "beta_end": 0.05}),
+                            (1, "linear", {})):
+        got = run(V.schedule, T, kind, **kwargs)
         want = V.linear_oracle(T, kwargs.get("beta_start", 1e-4), kwargs.get("beta_end", 0.02))
         expect_close(got["betas"], want, "linear: T values evenly spaced from beta_start to beta_end, both included "
-                     "(T = 1 gives [beta_start]); float64", rtol=1e-9, atol=1e-15, check_dtype=True,
-                     what=f"linear betas (T = {T})")
+                     "(T = 1 gives [beta_start]); float64; kind defaults to 'linear'", rtol=1e-9, atol=1e-15,
+                     check_dtype=True, what=f"linear betas (T = {T}" + (", kind left to its default)" if kind is None
+                                                                        else ")"))
     for T in (1000, 20):
         got = run(V.schedule, T, "cosine")
         expect_close(got["betas"], V.cosine_oracle(T), "cosine: beta_t = min(1 - f((t+1)/T) / f(t/T), 0.999), "

@@ -51,7 +51,7 @@ def gini(counts: torch.Tensor) -> torch.Tensor:
 
     Returns:
         a tensor of shape ``counts.shape[:-1]`` and counts' dtype, with ``p_c = counts_c / total``;
-        0 where the total is 0 (an empty node is pure), never nan.
+        0 where the total is 0 (an empty node is pure), never nan.  ``counts`` is not modified.
     """
     total = counts.sum(dim=-1, keepdim=True)                                # (..., 1)
     p = counts / total.clamp_min(torch.finfo(counts.dtype).tiny)            # (..., C), 0 where total is 0

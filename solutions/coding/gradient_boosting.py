@@ -24,8 +24,9 @@ The trees are CART regression trees of depth 1 or 2 (stumps, or a stump per side
   are all equal, or when no feature takes two distinct values among its rows.
 
 Trees are plain data: a leaf is ``{"value": v}``, a split ``{"feature": d, "threshold": t,
-"left": ..., "right": ...}``.  This mirrors ``sklearn.ensemble.GradientBoostingRegressor(
-loss="squared_error", criterion="squared_error", subsample=1.0)`` and its
+"left": ..., "right": ...}``, with ``d`` a Python ``int`` and ``t``, ``v`` Python floats.  This
+mirrors ``sklearn.ensemble.GradientBoostingRegressor(loss="squared_error",
+criterion="squared_error", subsample=1.0)`` and its
 ``DecisionTreeRegressor`` (tests/test_twins_coding_gradient_boosting.py).
 """
 from typing import Dict, List

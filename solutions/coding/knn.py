@@ -38,7 +38,8 @@ def pairwise_distances(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(m, n)`` tensor of A's dtype, ``out[i, j] = ||A[i] - B[j]||``, computed by the expansion
         ``sqrt(clamp(||a||^2 + ||b||^2 - 2 a.b, min=0))``: finite and ``>= 0`` everywhere (the
-        distance of a point to itself is 0 up to rounding, never ``nan``).
+        distance of a point to itself is 0 up to rounding, never ``nan``).  ``A`` and ``B`` are
+        not modified.
     """
     a2 = (A * A).sum(dim=1, keepdim=True)               # (m, 1)
     b2 = (B * B).sum(dim=1)[None, :]                    # (1, n)

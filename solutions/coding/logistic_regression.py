@@ -40,7 +40,7 @@ def sigmoid(z: torch.Tensor) -> torch.Tensor:
     Returns:
         a tensor of the shape and dtype of ``z``, in ``[0, 1]``, finite for every finite ``z``
         (``|z|`` of 1e4 included) and accurate to a few ulps *relative* to the value, also in the
-        tails (sigmoid(-30) = 9.357623e-14, not 0 or 9.2e-14).
+        tails (sigmoid(-30) = 9.357623e-14, not 0 or 9.2e-14).  ``z`` is not modified.
     """
     e = torch.exp(-z.abs())                             # in (0, 1]: never overflows
     return torch.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))

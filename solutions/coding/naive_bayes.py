@@ -45,6 +45,7 @@ def gaussian_nb_fit(X: torch.Tensor, y: torch.Tensor, n_classes: int, var_smooth
     Returns:
         ``{"log_prior": (C,), "mean": (C, D), "var": (C, D)}`` in ``X``'s dtype: ``log(N_c / N)``,
         the per-class means, and the per-class biased variances plus ``epsilon``.
+        ``X`` and ``y`` are not modified.
     """
     onehot = torch.nn.functional.one_hot(y, n_classes).to(X.dtype)    # (N, C)
     counts = onehot.sum(0)                                            # (C,)
@@ -75,7 +76,7 @@ def multinomial_nb_fit(X: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: 
 
     Returns:
         ``{"log_prior": (C,), "feature_log_prob": (C, D)}`` in ``X``'s dtype: ``log(N_c / N)``
-        (class frequencies) and ``log theta_cd``.
+        (class frequencies) and ``log theta_cd``.  ``X`` and ``y`` are not modified.
     """
     onehot = torch.nn.functional.one_hot(y, n_classes).to(X.dtype)    # (N, C)
     feature_counts = onehot.T @ X + alpha                             # (C, D) N_cd + alpha

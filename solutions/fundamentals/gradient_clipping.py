@@ -22,7 +22,8 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0)
     """Scale all gradients in place so that their global ``norm_type``-norm is at most ``max_norm``.
 
     Args:
-        parameters: a tensor or an iterable of tensors; tensors whose ``.grad`` is None are skipped.
+        parameters: a tensor or an iterable of tensors (possibly a generator, which can be read
+            only once); tensors whose ``.grad`` is None are skipped.
         max_norm: the largest allowed global norm.
         norm_type: any positive float, or ``float("inf")`` for the max-norm.
 
@@ -55,7 +56,8 @@ def clip_grad_value_(parameters: Params, clip_value: float) -> None:
     """Clamp every gradient entry in place into ``[-clip_value, clip_value]``.
 
     Args:
-        parameters: a tensor or an iterable of tensors; tensors whose ``.grad`` is None are skipped.
+        parameters: a tensor or an iterable of tensors (possibly a generator); tensors whose
+            ``.grad`` is None are skipped.
         clip_value: the largest allowed absolute value of an entry.
     """
     if isinstance(parameters, torch.Tensor):

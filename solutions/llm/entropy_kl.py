@@ -44,7 +44,7 @@ def entropy(logits: torch.Tensor) -> torch.Tensor:
 
     Returns:
         ``(...)`` in the logits' dtype: ``-sum_i p_i log p_i`` with ``0 log 0 = 0``.  Finite, and
-        differentiable with finite gradients (0 at the ``-inf`` entries).
+        differentiable with finite gradients (0 at the ``-inf`` entries).  ``logits`` is not modified.
     """
     logp = F.log_softmax(logits, dim=-1)                       # (..., V), -inf where p = 0
     p = logp.exp()
@@ -66,8 +66,11 @@ def kl_divergence(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tenso
         ``p_i = 0`` contribute 0 (even when ``q_i = 0`` too), and ``inf`` for rows where some
         ``p_i > 0`` has ``q_i = 0``.  ``p_i = 0`` means the softmax probability is exactly 0 in the
         logits' dtype: a ``-inf`` logit, or a finite one so far below the row's maximum that
-        ``exp`` underflows (``-200`` next to ``0`` in float32) -- such a token contributes 0 too.  Where the result is finite it is differentiable with respect
-        to both inputs with finite gradients.
+        ``exp`` underflows (``-200`` next to ``0`` in float32) -- such a token contributes 0 too.
+        ``q_i = 0`` means a ``-inf`` q-logit: a finite q-logit has a finite ``log q_i`` (from
+        ``log_softmax``) even where ``exp`` underflows, so a tiny ``p_i > 0`` there adds a tiny
+        finite term, not ``inf``.  Where the result is finite it is differentiable with respect
+        to both inputs with finite gradients.  The inputs are not modified.
     """
     logp = F.log_softmax(p_logits, dim=-1)                     # (..., V)
     logq = F.log_softmax(q_logits, dim=-1)                     # (..., V)
@@ -91,7 +94,7 @@ def kl_estimator(logp: torch.Tensor, logq: torch.Tensor, kind: str = "k3") -> to
 
     Returns:
         The estimate for every sample, same shape and dtype as ``logp``; the mean of k1 or k3 over
-        samples x ~ p converges to ``KL(p || q)``.
+        samples x ~ p converges to ``KL(p || q)``.  The inputs are not modified.
     """
     log_r = logq - logp
     if kind == "k1":

@@ -53,6 +53,7 @@ def ppo_clip_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages
 
     Returns:
         a 0-dim tensor of the inputs' dtype, differentiable with respect to ``logprobs``.
+        The inputs are not modified.
     """
     ratio = torch.exp(logprobs - old_logprobs)          # a difference of logs: no 0/0 underflow
     unclipped = ratio * advantages
@@ -78,6 +79,7 @@ def kl_penalized_rewards(rewards: torch.Tensor, logprobs: torch.Tensor, ref_logp
     Returns:
         (B, T), dtype of ``logprobs``: ``-beta * (logprobs - ref_logprobs)`` at valid positions,
         plus ``rewards[i]`` on the last valid token of row ``i``; exactly 0 where mask is False.
+        The inputs are not modified.
     """
     B, T = logprobs.shape
     penalty = torch.where(mask, -beta * (logprobs - ref_logprobs), torch.zeros_like(logprobs))  # (B, T)

@@ -37,7 +37,8 @@ def quantile_bin_edges(reference: torch.Tensor, n_bins: int = 10) -> torch.Tenso
 
     Quantiles are computed in float64 with linear interpolation between order statistics:
     for sorted values ``s`` and level ``q``, ``pos = q (N - 1)`` and the quantile is
-    ``s[floor(pos)] + (pos - floor(pos)) (s[floor(pos) + 1] - s[floor(pos)])``.  Equal edges (from
+    ``s[floor(pos)] + (pos - floor(pos)) (s[floor(pos) + 1] - s[floor(pos)])`` (just ``s[pos]`` when
+    ``pos`` is a whole number, e.g. for ``N = 1``: there is no ``s[N]``).  Equal edges (from
     tied data) are kept: the bins between them are empty.
 
     Returns:
@@ -58,7 +59,8 @@ def population_stability_index(reference: torch.Tensor, current: torch.Tensor, n
         eps: the proportion used in place of an exact 0 (empty bin), in either sample.
 
     ``ref_i`` and ``cur_i`` are the fractions of each sample whose bin index (number of edges
-    strictly below the value) is ``i``; zeros become ``eps``;
+    strictly below the value, compared in float64: float32 samples give the same PSI as their
+    float64 copies) is ``i``; zeros become ``eps``;
     ``PSI = sum_i (cur_i - ref_i) ln(cur_i / ref_i)`` (every term is >= 0).
 
     Returns:

@@ -55,7 +55,7 @@ def ivf_search(X: torch.Tensor, centroids: torch.Tensor, lists: List[torch.Tenso
 
     Returns:
         ``(distances (Q, k) in X's dtype, ids (Q, k) int64)``; fewer than ``k`` candidates are
-        padded with distance ``+inf`` and id ``-1``.
+        padded with distance ``+inf`` and id ``-1``.  The inputs are not modified.
     """
     Q = queries.shape[0]
     dist = torch.full((Q, k), math.inf, dtype=X.dtype)

@@ -61,7 +61,11 @@ def model_state_bytes(num_params: int, world_size: int, stage: int, optimizer_by
 
 def max_params(memory_bytes: int, world_size: int, stage: int, optimizer_bytes: int = 12) -> int:
     """The largest ``Psi`` whose model states fit in ``memory_bytes`` per GPU (``total <=
-    memory_bytes``); 0 if not even one parameter fits.  Exact, with the ``ceil`` of the shards."""
+    memory_bytes``); 0 if not even one parameter fits.  Exact, with the ``ceil`` of the shards.
+
+    Raises:
+        ValueError: for a stage outside 0-3.
+    """
     def fits(psi):
         return model_state_bytes(psi, world_size, stage, optimizer_bytes)["total"] <= memory_bytes
 

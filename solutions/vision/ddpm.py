@@ -64,7 +64,7 @@ def beta_schedule(num_steps: int, kind: str = "linear", beta_start: float = 1e-4
 
 
 def alphas_cumprod(betas: torch.Tensor) -> torch.Tensor:
-    """``abar_t = prod_{s <= t} (1 - beta_s)``, same shape and dtype as ``betas``."""
+    """``abar_t = prod_{s <= t} (1 - beta_s)``, same shape and dtype as ``betas`` (not modified)."""
     return torch.cumprod(1.0 - betas, dim=0)
 
 
@@ -122,7 +122,7 @@ def ddpm_step(eps_pred: torch.Tensor, t: int, x_t: torch.Tensor, betas: torch.Te
     Returns:
         ``(x_prev, x0_hat)``, both shaped like ``x_t`` in its dtype: ``x0_hat`` as in the module
         docstring (not clipped), ``x_prev = mean + sqrt(var) * z`` for ``t > 0`` and ``mean``
-        at ``t = 0``, with ``abar_{t-1} = 1`` at ``t = 0``.
+        at ``t = 0``, with ``abar_{t-1} = 1`` at ``t = 0``.  No input is modified.
     """
     abar = alphas_cumprod(betas)
     abar_t = float(abar[t])

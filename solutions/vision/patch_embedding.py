@@ -55,7 +55,8 @@ class PatchEmbedding(nn.Module):
         proj: ``nn.Linear(C*P*P, D)`` (with bias), applied to every flattened patch.
         cls_token: ``nn.Parameter`` ``[1, 1, D]``.
         pos_embed: ``nn.Parameter`` ``[1, 1 + L, D]``, position 0 belonging to the [CLS] token.
-        cls_token and pos_embed are initialised with ``nn.init.trunc_normal_(std=0.02)``.
+        No other parameters.  cls_token and pos_embed are initialised with
+        ``nn.init.trunc_normal_(std=0.02)``.
 
     Raises:
         ValueError: in ``__init__`` if the image size is not divisible by P.

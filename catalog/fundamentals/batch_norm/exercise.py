@@ -55,7 +55,9 @@ class BatchNorm(nn.Module):
         each channel over all axes but 1, and update the running statistics in place.  Raises
         ValueError if a channel has only one value (N * prod(spatial) == 1): its unbiased
         variance is undefined.  Evaluation mode: normalize with the running statistics.
-        ``x`` is not modified.
+        ``x`` is not modified.  Accurate in float32 also when |mean| >> std (values around
+        1000 +- 1): compute the variance as the mean of (x - mean)^2, not E[x^2] - E[x]^2; a
+        constant channel normalizes to 0 (finite output).
         """
         ### BEGIN SOLUTION
         dims = [0] + list(range(2, x.dim()))       # every axis but the channel axis

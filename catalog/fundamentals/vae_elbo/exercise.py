@@ -38,7 +38,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
             generator=generator, dtype=mu.dtype)``, one draw.
 
     Returns:
-        ``z`` shaped like ``mu``, differentiable with respect to ``mu`` and ``logvar``.
+        ``z`` shaped like ``mu``, differentiable with respect to ``mu`` and ``logvar`` (neither
+        is modified).
     """
     ### BEGIN SOLUTION
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
@@ -54,7 +55,7 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
     Returns:
         ``(...)`` -- ``0.5 * sum_d (exp(logvar) + mu^2 - 1 - logvar)``, in ``mu``'s dtype;
-        finite for any finite ``logvar``; differentiable.
+        finite for any finite ``logvar``; differentiable.  ``mu`` and ``logvar`` are not modified.
     """
     ### BEGIN SOLUTION
     return 0.5 * (logvar.exp() + mu * mu - 1.0 - logvar).sum(dim=-1)

@@ -57,10 +57,10 @@ def kl(sub, p_logits, q_logits, grad=False):
 
 
 @probe
-def estimate(sub, logp, logq, kind):
-    """Call kl_estimator(logp, logq, kind)."""
+def estimate(sub, logp, logq, kind=None):
+    """Call kl_estimator(logp, logq, kind) (without ``kind``, its default, when None)."""
     before = (logp.clone(), logq.clone())
-    k = sub.kl_estimator(logp, logq, kind)
+    k = sub.kl_estimator(logp, logq) if kind is None else sub.kl_estimator(logp, logq, kind)
     return {"k": k, "unchanged": bool(torch.equal(logp, before[0]) and torch.equal(logq, before[1]))}
 
 

@@ -44,7 +44,8 @@ class LoRALinear(nn.Module):
             construction; a parameter or a buffer, shared with ``base`` or a copy.
         bias: ``[out]`` frozen, equal to ``base.bias``, or None when ``base`` has no bias.
         lora_A: ``nn.Parameter`` of shape ``[r, in]``, Kaiming-uniform initialised exactly as
-            ``nn.init.kaiming_uniform_(A, a=math.sqrt(5))`` does: U(-1/sqrt(in), 1/sqrt(in)).
+            ``nn.init.kaiming_uniform_(A, a=math.sqrt(5))`` does: U(-1/sqrt(in), 1/sqrt(in)) (drawn
+            from torch's global generator; only the distribution is checked, not the exact values).
         lora_B: ``nn.Parameter`` of shape ``[out, r]``, initialised to zeros.
         scaling: the float ``alpha / r``.
         merged: bool, True while the update is folded into ``weight``.

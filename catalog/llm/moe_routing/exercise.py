@@ -59,9 +59,10 @@ def load_balancing_loss(router_logits: torch.Tensor, k: int, attention_mask: Opt
     -- so the ``f_i`` sum to k --, and ``P_i`` = mean of ``p[:, i]``.
 
     Returns:
-        the scalar ``E * sum_i f_i * P_i``.  Differentiable with respect to the logits (through
-        ``P``; the counts have no gradient).  A perfectly even router gives ``k``; a collapsed
-        router, sending every token to one expert with probability ~1, gives about ``E``.
+        a 0-dim tensor, ``E * sum_i f_i * P_i``, in the logits' dtype.  Differentiable with respect
+        to the logits (through ``P``; the counts have no gradient).  A perfectly even router gives
+        ``k``; a collapsed router, sending every token to one expert with probability ~1, gives
+        about ``E``.
     """
     ### BEGIN SOLUTION
     N, E = router_logits.shape
@@ -145,9 +146,9 @@ class SparseMoE(nn.Module):
         ``sum_j weights[n, j] * expert_{experts[n, j]}(x_n)``.
 
         Dispatch, not dense: each expert runs only on the tokens routed to it (the graders watch
-        the size of every torch result: nothing as large as every expert's hidden layer for every
-        token, ``[E, B*T, I]``, may be built).  Differentiable with respect to ``x``, the experts
-        and the router (through the gate values).
+        the size of every torch result: no tensor with half as many elements as every expert's
+        hidden layer for every token, ``[E, B*T, I]``, may be built).  Differentiable with respect
+        to ``x``, the experts and the router (through the gate values).
 
         Returns:
             ``(y, router_logits)``: y ``[B, T, H]``; router_logits ``[B * T, E]`` (for the

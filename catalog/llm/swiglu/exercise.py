@@ -31,7 +31,8 @@ def swiglu(x_gate: torch.Tensor, x_up: torch.Tensor) -> torch.Tensor:
 
     Returns:
         ``(..., d)`` in the inputs' dtype.  Finite, with finite gradients with respect to both
-        inputs, for any finite input (|x_gate| in the thousands included).
+        inputs, for any finite input (|x_gate| in the thousands included).  The inputs are not
+        modified (a new tensor is returned).
     """
     ### BEGIN SOLUTION
     return x_gate * torch.sigmoid(x_gate) * x_up

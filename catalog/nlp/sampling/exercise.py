@@ -54,7 +54,8 @@ def top_p_filter(logits: torch.Tensor, p: float, min_tokens_to_keep: int = 1) ->
             ``-inf`` (probability 0: they stay ``-inf``, and nothing becomes NaN). It is not modified.
         p: the probability mass to keep, ``0 <= p <= 1``.
         min_tokens_to_keep: an int >= 1; that many of the most likely entries of each row are
-            always kept, even when fewer already reach p.
+            always kept, even when fewer already reach p (a row of at most that many entries keeps
+            all of them).
 
     Walk a row from the most likely entry down: an entry is kept when the entries above it hold
     less than p in total -- so the entry whose probability carries the sum across p is kept --

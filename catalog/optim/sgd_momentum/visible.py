@@ -78,10 +78,11 @@ def steps(sub, param, grads, hyper, shared_grad=False):
 
 
 @probe
-def train(sub, problem, hyper, steps, report_state=False):
-    """Train ``problem`` for ``steps`` steps with the learner's SGD class."""
+def train(sub, problem, hyper, steps, report_state=False, from_generator=False):
+    """Train ``problem`` for ``steps`` steps with the learner's SGD class (given the parameters
+    as a generator, as ``model.parameters()`` is, when ``from_generator``)."""
     params = [t.clone().requires_grad_(True) for t in problem["init"]]
-    opt = sub.SGD(params, **hyper)
+    opt = sub.SGD((p for p in params) if from_generator else params, **hyper)
     for step in range(steps):
         opt.zero_grad()
         loss_of(problem, params, step).backward()

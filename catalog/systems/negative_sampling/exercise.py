@@ -78,15 +78,16 @@ def build_alias_table(probs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Vose's alias table for ``probs``.
 
     Args:
-        probs: ``(V,)`` float tensor of probabilities ``>= 0`` summing to 1 (within 1e-9).
+        probs: ``(V,)`` float tensor of probabilities ``>= 0`` summing to 1 (within 1e-9 in
+            float64; within float32 rounding for float32 ``probs``).
 
     Returns:
         ``(prob, alias)``: ``prob`` a ``(V,)`` float64 tensor in ``[0, 1]``, ``alias`` a ``(V,)``
         int64 tensor of item ids.  Column ``i`` yields item ``i`` with probability ``prob[i]`` and
         item ``alias[i]`` otherwise, so the table draws item ``j`` with probability
         ``(prob[j] + sum over i with alias[i] == j of (1 - prob[i])) / V``, which must equal
-        ``probs[j]`` to within 1e-12.  (Tables are not unique; any table with that property is
-        correct.)  ``probs`` is not modified.
+        ``probs[j]`` to within 1e-12 (1e-7 for float32 ``probs``).  (Tables are not unique; any
+        table with that property is correct.)  ``probs`` is not modified.
     """
     ### BEGIN SOLUTION
     V = probs.shape[0]

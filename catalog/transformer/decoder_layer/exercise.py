@@ -99,7 +99,9 @@ class DecoderLayer(nn.Module):
         Returns:
             ``[B, T, E]`` with the dtype of ``tgt``; equal (in eval mode, or with dropout 0) to
             ``torch.nn.TransformerDecoderLayer(..., batch_first=True)`` holding the same parameter
-            values.  Outputs at target padding positions are not graded; every query keeps at least
+            values, also for large inputs (``tgt`` and ``memory`` times 100, or plus 10000: finite,
+            and still equal).
+            Outputs at target padding positions are not graded; every query keeps at least
             one allowed key in each attention.
         """
         ### BEGIN SOLUTION

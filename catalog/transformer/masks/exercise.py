@@ -14,7 +14,7 @@ logits instead: 0 where allowed and -inf where blocked, the form
 ``torch.nn.Transformer.generate_square_subsequent_mask`` returns.
 
 Write the pieces: the causal mask, padding masks from lengths (right padding) or from pad ids (any
-side), their combination, and the conversion to an additive mask.
+side), their combination, and the conversion to an additive mask.  No function modifies its arguments.
 """
 from typing import Optional
 
@@ -37,8 +37,8 @@ def lengths_to_padding_mask(lengths: torch.Tensor, max_len: Optional[int] = None
     Args:
         lengths: integer tensor ``[B]``; sequence b occupies positions ``0 .. lengths[b] - 1``
             (0 allowed: an all-padding row).
-        max_len: T, the padded length; defaults to ``max(lengths)`` (0 for an empty batch of lengths
-            all 0, giving ``[B, 0]``).
+        max_len: T, the padded length; defaults to ``max(lengths)`` (0 when every length is 0 or
+            ``lengths`` is empty, giving ``[B, 0]``).
 
     Returns:
         ``mask[b, t] = t < lengths[b]``, dtype bool.  ``lengths`` is not modified.

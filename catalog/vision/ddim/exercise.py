@@ -57,6 +57,7 @@ def ddim_step(model_output: torch.Tensor, t: int, prev_t: int, x_t: torch.Tensor
 
     Returns:
         ``(x_prev, x0_hat)``, both shaped like ``x_t`` and in its dtype (``x0_hat`` not clipped).
+        No input is modified.
 
     Raises:
         ValueError: for an unknown ``prediction_type``.
@@ -86,7 +87,7 @@ def ddim_sample(model: Callable[[torch.Tensor, int], torch.Tensor], x_T: torch.T
     """Run the whole sampler from ``x_T``: for each ``t`` of :func:`ddim_timesteps` (``T =
     len(abar)``), ``x = ddim_step(model(x, t), t, t - k, x, ...)[0]``, with ``t`` passed to the
     model as a Python int and ``k = T // num_inference_steps`` (the last step goes to ``-1``).
-    Returns the final ``x`` (shaped like ``x_T``, in its dtype)."""
+    Returns the final ``x`` (shaped like ``x_T``, in its dtype); ``x_T`` is not modified."""
     ### BEGIN SOLUTION
     T = abar.shape[0]
     k = T // num_inference_steps
