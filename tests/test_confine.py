@@ -31,6 +31,13 @@ def run_confined(tmp_path, source: str, calls: list[tuple], **job_options):
     return records, [r.syscall for r in session.refused], report
 
 
+@pytest.mark.skipif(not os.environ.get("CI"), reason="a statement about the CI machine (.ci/run sets CI=1)")
+def test_ci_has_every_kernel_layer_so_that_no_security_test_skips():
+    """The kernel tests here and the hostile suite skip on a machine without the layers; CI (Linux
+    6.x, Landlock ABI >= 4, seccomp, user namespaces) must run them all, so a lost layer fails CI."""
+    assert SUPPORT.full, f"kernel layers missing on the CI machine: {SUPPORT.missing}"
+
+
 def value(record):
     assert "__error__" not in record, record
     return record["value"]
