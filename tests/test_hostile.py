@@ -222,3 +222,13 @@ def test_the_tripwire_sees_aliases_in_modules_imported_after_its_index_was_built
         assert late.norm is torch.nn.utils.clip_grad_norm_        # restored on the way out
     finally:
         del sys.modules[late.__name__]
+
+
+def test_the_docs_count_the_attacks_this_suite_grades():
+    """README and docs/security.md say how many attacks prove the claims: the number of files here."""
+    import re
+    for doc, pattern in (("README.md", r"tests/hostile/` \((\d+) attacks"),
+                         ("docs/security.md", r"one file per attack \((\d+) today\)")):
+        said = re.search(pattern, (ROOT / doc).read_text())
+        assert said and int(said.group(1)) == len(FILES), f"{doc} counts {said and said.group(1)}, " \
+                                                          f"tests/hostile holds {len(FILES)}"
