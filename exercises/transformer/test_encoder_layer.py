@@ -44,11 +44,11 @@ def torch_encoder(d_model, nhead, dim_feedforward=16, activation="relu", layer_n
     Returns (layer, params, cfg) where cfg are the constructor arguments of the learner's layer."""
     cfg = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, dropout=0.0,
                activation=activation, layer_norm_eps=layer_norm_eps, norm_first=norm_first)
-    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)   # a generator of its own: the judge grades exercises in threads that share torch's global RNG
     ref = torch.nn.TransformerEncoderLayer(batch_first=True, **cfg)
     with torch.no_grad():
         for n, p in ref.named_parameters():
-            p.copy_(torch.randn(p.shape) * 0.5 + (1.0 if n.startswith("norm") and n.endswith("weight") else 0.0))
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5 + (1.0 if n.startswith("norm") and n.endswith("weight") else 0.0))
     ref.eval()
     return ref, {n: p.detach().clone() for n, p in ref.named_parameters()}, cfg
 

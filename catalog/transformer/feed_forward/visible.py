@@ -49,12 +49,12 @@ def ffn(sub, d_model, d_ff, x, params=None, dropout=None, activation=None, bias=
 def torch_layer(d_model, d_ff, activation="relu", bias=True, seed=0, dtype=torch.float32):
     """torch's encoder layer with random parameters (nonzero biases), eval mode, dropout 0;
     returns (layer, the FFN's parameters by FeedForward's names)."""
-    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)   # a generator of its own: the judge grades exercises in threads that share torch's global RNG
     layer = torch.nn.TransformerEncoderLayer(d_model, 1, dim_feedforward=d_ff, dropout=0.0, activation=activation,
                                              batch_first=True, bias=bias, dtype=dtype)
     with torch.no_grad():
         for p in layer.parameters():
-            p.copy_(torch.randn(p.shape) * 0.5)
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
     layer.eval()
     params = {n: p.detach().clone() for n, p in layer.named_parameters() if n.startswith(("linear1.", "linear2."))}
     return layer, params
