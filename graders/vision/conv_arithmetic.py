@@ -3,7 +3,6 @@ tensors (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, floor and ceil mode), the 
 configurations torch rejects, and receptive fields against a brute force through autograd:
 which input pixels get a gradient from one output pixel of a stack of all-ones convs."""
 import itertools
-from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -12,17 +11,6 @@ from torch import nn
 from mlkata.checks import check, expect, expect_close, expect_equal, visible_module
 
 V = visible_module("vision/conv_arithmetic")
-
-
-@contextmanager
-def one_thread():
-    """The oracle runs hundreds of tiny ops: threads only add overhead (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def torch_size(kind, case):
@@ -53,8 +41,7 @@ def grid(**axes):
 
 def agree(run, fn_name, kind, cases, rule, errors=False):
     """Compare on the cases torch accepts (or, with ``errors``, on those it rejects)."""
-    with one_thread():
-        want = [torch_size(kind, c) for c in cases]
+    want = [torch_size(kind, c) for c in cases]
     keep = [(c, w) for c, w in zip(cases, want) if (w == "error") == errors]
     cases, want = [c for c, _ in keep], [w for _, w in keep]
     got = run(V.sizes, fn_name, cases)
@@ -172,8 +159,7 @@ def random_stack(seed):
 
 
 def agree_fields(run, stacks, rule, keys=(0, 1, 2)):
-    with one_thread():
-        want = [brute_force_field(s) for s in stacks]
+    want = [brute_force_field(s) for s in stacks]
     got = run(V.fields, stacks)
     expect(isinstance(got, list) and len(got) == len(stacks), rule, "one result per stack was expected")
     names = ("rf", "jump", "start")
