@@ -304,7 +304,7 @@ READ_WRITE_FILES = ("/dev/null",)
 
 
 def confine(workdir: str, protected: list[str], *, landlock: bool = True, seccomp: bool = True,
-            drop_user: bool = True) -> Applied:
+            drop_user: bool = True, scratch: bool = True) -> Applied:
     """Apply every layer this kernel supports to the calling (single-threaded) process."""
     applied = Applied()
     if not sys.platform.startswith("linux"):
@@ -313,6 +313,10 @@ def confine(workdir: str, protected: list[str], *, landlock: bool = True, seccom
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1:
         raise ConfinementError(f"the child has {threads} threads; confinement needs exactly one")
+    if scratch and os.geteuid() == 0:
+        _private_scratch(workdir, applied)
+    elif scratch:
+        applied.notes.append("the grader does not run as root: the child's folder has no size limit")
     ruleset = _landlock_ruleset(workdir, protected, applied) if landlock else None
     seccomp_ready = seccomp and _libseccomp() is not None and _seccomp_mode() is not None  # asks /proc
     notify = seccomp_ready and _notify_available()
@@ -386,6 +390,46 @@ def die_with_parent(expected_parent: int) -> None:
     _prctl(_PR_SET_PDEATHSIG, 9)
     if os.getppid() != expected_parent:        # the parent died before prctl took effect
         os._exit(1)
+
+
+SCRATCH_BYTES = 256 * 2**20     # the child's folder, all files together (RLIMIT_FSIZE caps one file)
+_CLONE_NEWNS = 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
+
+
+def _private_scratch(workdir: str, applied: Applied) -> None:
+    """As root: the child's folder becomes a tmpfs of ``SCRATCH_BYTES`` in a mount namespace of its
+    own, so that the files it creates cannot fill the grader's disk (RLIMIT_FSIZE caps each file,
+    not their number).  The files already there (the copy of the submission) are copied in; the
+    output log stays open on the folder below, where the parent reads it.  The tmpfs goes with
+    the child's namespace; the parent, in its own, never sees it."""
+    kept = {}
+    for name in os.listdir(workdir):
+        path = os.path.join(workdir, name)
+        if name != ".output.log" and os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "rb") as f:
+                kept[name] = f.read()
+    if _libc.unshare(_CLONE_NEWNS) != 0:
+        applied.notes.append(f"no private scratch folder: unshare failed ({os.strerror(ctypes.get_errno())})")
+        return
+    try:          # a container may refuse mounts even to root: then the folder stays as it is
+        _mount(None, "/", None, _MS_REC | _MS_PRIVATE, None)     # nothing propagates to the host
+        _mount("tmpfs", workdir, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, f"size={SCRATCH_BYTES},mode=0700")
+    except ConfinementError as e:
+        applied.notes.append(f"no private scratch folder: {e}")
+        return
+    for name, data in kept.items():
+        with open(os.path.join(workdir, name), "wb") as f:
+            f.write(data)
+    os.chdir(workdir)                                             # the cwd was the folder below
+    applied.layers.append(f"private scratch folder ({SCRATCH_BYTES >> 20} MiB tmpfs)")
+
+
+def _mount(source, target, fstype, flags, data) -> None:
+    enc = lambda x: None if x is None else x.encode()  # noqa: E731
+    if _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise ConfinementError(f"mount of {target} failed: {os.strerror(err)}")
 
 
 def _drop_to_nobody(workdir: str, applied: Applied) -> None:

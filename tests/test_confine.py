@@ -244,3 +244,30 @@ def test_a_user_lookup_works_and_its_nscd_probe_does_not_count_against_the_learn
         session.close()
     assert "__error__" not in record, record
     assert all(r.incidental for r in session.refused), [r.describe() for r in session.refused]
+
+
+@linux_full
+@as_root
+def test_the_childs_files_together_cannot_fill_the_disk(tmp_path):
+    """RLIMIT_FSIZE caps one file; the folder, a tmpfs of its own, caps them all: a child that writes
+    file after file stops at SCRATCH_BYTES with ENOSPC, and nothing reaches the disk below."""
+    records, refused, report = run_confined(tmp_path, """
+        import errno, os
+        def fill():
+            chunk, total, i = b"x" * 2**20, 0, 0
+            try:
+                while total < 4 * 2**30:
+                    with open(f"junk{i}.bin", "wb") as f:
+                        for _ in range(32):
+                            f.write(chunk)
+                            total += len(chunk)
+                    i += 1
+            except OSError as e:
+                return [total, e.errno == errno.ENOSPC, "def fill" in open(__file__).read()]
+            return [total, False, True]
+    """, [("fill",)])
+    total, stopped_by_space, submission_still_there = value(records[0])
+    assert stopped_by_space and total <= confine.SCRATCH_BYTES, total
+    assert submission_still_there
+    assert any("scratch" in layer for layer in report.get("layers", [])), report
+    assert refused == []
